@@ -1,0 +1,47 @@
+# The two set-up commands: `make demo` and `make test`. Both create .venv if absent and install into it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat setup.cfg setup.py | cksum | cut -d' ' -f1)
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: demo test lint format bench install browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): setup.cfg setup.py | $(BIN)/python
+	$(BIN)/python -m pip install --upgrade --quiet pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -e ".[test,serving]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's Chromium for the web demo's browser test (installed when missing).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "Could not install chromium: the browser test will report it"; }
+
+demo: install
+	$(BIN)/kerasconv demo
+
+lint: install
+	$(BIN)/ruff check kerasconv apps tests benchmarks
+	$(BIN)/ruff format --check kerasconv apps tests benchmarks
+
+format: install
+	$(BIN)/ruff format kerasconv apps tests benchmarks
+	$(BIN)/ruff check --fix kerasconv apps tests benchmarks
+
+test: install browser lint
+	$(BIN)/python -m pytest -q --durations=15
+
+bench: install
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf out .pytest_cache .ruff_cache

@@ -1,0 +1,5 @@
+import sys
+
+from kerasconv.cli import main
+
+sys.exit(main())

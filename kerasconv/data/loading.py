@@ -1,0 +1,249 @@
+"""``kerasconv.data.load``: batched, prefetched ``tf.data`` pipelines for real datasets, offline.
+
+Names:
+
+* ``"digits"`` — scikit-learn's 1,797 real handwritten digits (tfds builder ``sklearn_digits``),
+  served at 28×28×1 by default (``image_size`` picks any size; LeNet-5 wants 32).
+* ``"lfw_faces"`` — scikit-image's LFW subset, faces vs. non-faces, 25×25×1 by default.
+* ``"imagefolder"`` — a folder of your own, ``data_dir/<split>/<label>/*.jpg|png`` (tfds ImageFolder).
+* any tensorflow-datasets name (``"mnist"``, ``"cifar10"``, ...) through ``tfds.load`` with
+  ``download=False`` by default: these machines are offline, so the data must already be prepared
+  in ``data_dir`` (or ``$TFDS_DATA_DIR``); when it is absent the error says how to prepare it.
+
+Every pipeline yields ``(images, labels)``: float32 images in [0, 1] of shape ``(batch, H, W, C)``
+and int32 labels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from kerasconv._validation import check_choice, check_int
+from kerasconv.data import builders
+
+BUNDLED = {"digits": builders.SklearnDigits, "lfw_faces": builders.LfwFaces}
+DEFAULT_SIZES = {"digits": (28, 28), "lfw_faces": (25, 25)}
+
+
+def default_data_dir():
+    """Where kerasconv prepares its bundled datasets: ``$KERASCONV_DATA_DIR``, ``$TFDS_DATA_DIR``
+    or ``~/tensorflow_datasets`` (the tfds default)."""
+    return (
+        os.environ.get("KERASCONV_DATA_DIR")
+        or os.environ.get("TFDS_DATA_DIR")
+        or os.path.join(os.path.expanduser("~"), "tensorflow_datasets")
+    )
+
+
+@contextlib.contextmanager
+def _lock(path):
+    """An inter-process file lock so parallel test workers do not prepare the same data twice."""
+    import fcntl
+
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def bundled_builder(name, data_dir=None):
+    """The prepared tfds builder of a bundled dataset (prepared on first use, offline)."""
+    data_dir = os.fspath(data_dir) if data_dir is not None else default_data_dir()
+    builder = BUNDLED[name](data_dir=data_dir)
+    if not builder.is_prepared():
+        with _lock(os.path.join(data_dir, f".kerasconv_{name}.lock")):
+            builder = BUNDLED[name](data_dir=data_dir)
+            if not builder.is_prepared():
+                builder.download_and_prepare()
+    return builder
+
+
+def _normalise_size(image_size, name):
+    if image_size is None:
+        return DEFAULT_SIZES.get(name)
+    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
+        image_size = (int(image_size), int(image_size))
+    if (
+        not isinstance(image_size, (tuple, list))
+        or len(image_size) != 2
+        or not all(isinstance(s, (int, np.integer)) and s > 0 for s in image_size)
+    ):
+        raise ValueError(
+            f"image_size must be a positive int or a (height, width) pair; got {image_size!r}."
+        )
+    return tuple(int(s) for s in image_size)
+
+
+def _missing_data_error(name, data_dir, error):
+    where = data_dir or os.environ.get("TFDS_DATA_DIR") or "~/tensorflow_datasets"
+    return ValueError(
+        f"The tensorflow-datasets dataset {name!r} is not prepared in {where} and kerasconv does "
+        "not download (download=False). To prepare it: on a machine with internet access run "
+        f"`python -c \"import tensorflow_datasets as tfds; tfds.load('{name}', data_dir='DIR')\"`, "
+        "copy DIR to this machine and pass data_dir=DIR (or set TFDS_DATA_DIR=DIR); or, where "
+        f"downloads are allowed, call kerasconv.data.load({name!r}, download=True). "
+        f"Bundled offline datasets: {', '.join(sorted(BUNDLED))}. (tfds said: "
+        f"{str(error).splitlines()[0] if str(error) else type(error).__name__})"
+    )
+
+
+def _raw_dataset(name, split, data_dir, download, shuffle_files, channels):
+    """``(dataset of (uint8 image, label), class_names)`` before resizing and batching."""
+    if name in BUNDLED:
+        builder = bundled_builder(name, data_dir)
+        check_choice("split", split, tuple(builder.info.splits.keys()))
+        dataset = builder.as_dataset(split=split, as_supervised=True, shuffle_files=shuffle_files)
+        return dataset, builder.info.features["label"].names
+    if name == "imagefolder":
+        if data_dir is None:
+            raise ValueError(
+                "load('imagefolder') needs data_dir=<root folder> laid out as "
+                "root/<split>/<label>/<image files>."
+            )
+        if not os.path.isdir(data_dir):
+            raise ValueError(f"data_dir {os.fspath(data_dir)!r} is not a folder.")
+        builder = tfds.ImageFolder(os.fspath(data_dir))
+        splits = tuple(builder.info.splits.keys())
+        if not splits:
+            raise ValueError(
+                f"No images found under {os.fspath(data_dir)!r}: expected "
+                "root/<split>/<label>/<image files> (jpg, png)."
+            )
+        check_choice("split", split, splits)
+        dataset = builder.as_dataset(split=split, as_supervised=True, shuffle_files=shuffle_files)
+        return dataset, builder.info.features["label"].names
+    try:
+        dataset, info = tfds.load(
+            name,
+            split=split,
+            data_dir=data_dir,
+            download=download,
+            as_supervised=True,
+            with_info=True,
+            shuffle_files=shuffle_files,
+        )
+    except (tfds.core.registered.DatasetNotFoundError, AssertionError, FileNotFoundError) as error:
+        if isinstance(error, tfds.core.registered.DatasetNotFoundError) and "not found" in str(
+            error
+        ).lower() and "available" in str(error).lower():
+            raise ValueError(
+                f"Unknown dataset {name!r}: not bundled with kerasconv ({', '.join(sorted(BUNDLED))}, "
+                "imagefolder) and not in the tensorflow-datasets catalogue."
+            ) from None
+        raise _missing_data_error(name, data_dir, error) from None
+    names = info.features["label"].names if "label" in info.features else None
+    return dataset, names
+
+
+def class_names(name, data_dir=None):
+    """The class names of a dataset (``["0", ..., "9"]`` for the digits)."""
+    if name in BUNDLED:
+        return list(bundled_builder(name, data_dir).info.features["label"].names)
+    _, names = _raw_dataset(name, "train", data_dir, False, False, None)
+    return list(names)
+
+
+def load(
+    name,
+    split="train",
+    batch_size=32,
+    image_size=None,
+    data_dir=None,
+    download=False,
+    shuffle=None,
+    seed=0,
+    channels=None,
+    augment=None,
+    drop_remainder=False,
+):
+    """A batched, prefetched ``tf.data.Dataset`` of ``(images in [0, 1], int32 labels)``.
+
+    Args:
+        name: ``"digits"``, ``"lfw_faces"``, ``"imagefolder"`` or any tfds name.
+        split: ``"train"``, ``"test"`` or any tfds split expression (``"train[:10%]"``).
+        batch_size: batch size, or ``None`` for unbatched examples.
+        image_size: int or ``(height, width)``; default: 28 for digits, 25 for faces, native
+            otherwise (``imagefolder`` needs one, as its images may differ in size).
+        data_dir: where tfds data lives (``imagefolder``: the root folder).
+        download: let tfds download (off by default: these machines are offline).
+        shuffle: shuffle examples each epoch; default ``True`` for the ``"train"`` split.
+        seed: shuffling seed (reproducible order).
+        channels: force 1 (grey) or 3 (RGB) channels; default: the data's own.
+        augment: a Keras layer (e.g. ``kerasconv.data.augmentation()``) applied to each batch.
+        drop_remainder: drop the last incomplete batch.
+
+    Example:
+        >>> import kerasconv
+        >>> train = kerasconv.data.load("digits", split="train", batch_size=64, image_size=32)
+        >>> images, labels = next(iter(train))
+        >>> images.shape
+        TensorShape([64, 32, 32, 1])
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a dataset name string; got {type(name).__name__}.")
+    name = name.lower()
+    if batch_size is not None:
+        batch_size = check_int("batch_size", batch_size, minimum=1)
+    if channels is not None:
+        check_choice("channels", channels, (1, 3))
+    size = _normalise_size(image_size, name)
+    if name == "imagefolder" and size is None:
+        raise ValueError("load('imagefolder') needs image_size: folder images may differ in size.")
+    if shuffle is None:
+        shuffle = split == "train"
+    dataset, _ = _raw_dataset(name, split, data_dir, download, bool(shuffle), channels)
+
+    def prepare(image, label):
+        image = tf.image.convert_image_dtype(image, tf.float32)
+        if channels == 1 and image.shape[-1] == 3:
+            image = tf.image.rgb_to_grayscale(image)
+        elif channels == 3 and image.shape[-1] == 1:
+            image = tf.image.grayscale_to_rgb(image)
+        if size is not None:
+            image = tf.image.resize(image, size, method="bilinear", antialias=True)
+            image = tf.clip_by_value(image, 0.0, 1.0)
+        return image, tf.cast(label, tf.int32)
+
+    dataset = dataset.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+    if shuffle:
+        # The bundled sets are small: cache the decoded images, shuffle the whole split.
+        dataset = dataset.cache().shuffle(4096, seed=seed, reshuffle_each_iteration=True)
+    if batch_size is not None:
+        dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+        if augment is not None:
+            if not callable(augment):
+                raise TypeError("augment must be a Keras layer or callable taking a batch.")
+            dataset = dataset.map(
+                lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE
+            )
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def load_arrays(name, split="train", image_size=None, data_dir=None, channels=None, **kwargs):
+    """The whole split as NumPy arrays ``(x float32 (n, H, W, C) in [0, 1], y int64 (n,))``.
+
+    Convenient for the small bundled datasets; order is fixed (no shuffling).
+    """
+    dataset = load(
+        name,
+        split=split,
+        batch_size=256,
+        image_size=image_size,
+        data_dir=data_dir,
+        shuffle=False,
+        channels=channels,
+        **kwargs,
+    )
+    xs, ys = [], []
+    for images, labels in dataset:
+        xs.append(images.numpy())
+        ys.append(labels.numpy())
+    return np.concatenate(xs).astype("float32"), np.concatenate(ys).astype("int64")
