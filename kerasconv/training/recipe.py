@@ -247,6 +247,7 @@ def train(
         epochs=epochs,
         callbacks=callback_list,
         verbose=verbose,
+        shuffle=False,  # datasets are shuffled by their own pipelines
     )
 
 
