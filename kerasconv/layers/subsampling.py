@@ -1,9 +1,10 @@
-"""LeNet-5's own layers (LeCun et al. 1998, "Gradient-based learning applied to document recognition").
+"""LeNet-5's own layers (LeCun et al. 1998, "Gradient-based learning applied to document
+recognition").
 
 ``Subsampling2D`` is the S2/S4 layer: the sum over a 2×2 window times one trainable coefficient per
-feature map, plus one trainable bias per map. ``ConnectionTableConv2D`` is C3: a convolution in which
-each output map sees only the input maps listed in a connection table (Table I of the paper), so that
-only the listed connections have weights — 1,516 parameters instead of 2,416 for a full C3.
+feature map, plus one trainable bias per map. ``ConnectionTableConv2D`` is C3: a convolution in
+which each output map sees only the input maps listed in a connection table (Table I of the paper),
+so that only the listed connections have weights — 1,516 parameters instead of 2,416 for a full C3.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class Subsampling2D(keras.layers.Layer):
     Example:
         >>> import numpy as np, kerasconv
         >>> layer = kerasconv.layers.Subsampling2D(2)
-        >>> layer(np.ones((1, 4, 4, 6), "float32")).shape
+        >>> tuple(layer(np.ones((1, 4, 4, 6), "float32")).shape)
         (1, 2, 2, 6)
     """
 
@@ -105,7 +106,7 @@ class ConnectionTableConv2D(keras.layers.Layer):
     Example:
         >>> import numpy as np, kerasconv
         >>> c3 = kerasconv.layers.ConnectionTableConv2D(kernel_size=5)
-        >>> c3(np.zeros((1, 14, 14, 6), "float32")).shape, c3.count_params()
+        >>> tuple(c3(np.zeros((1, 14, 14, 6), "float32")).shape), c3.count_params()
         ((1, 10, 10, 16), 1516)
     """
 
