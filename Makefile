@@ -12,7 +12,7 @@ $(BIN)/python:
 
 $(STAMP): setup.cfg setup.py | $(BIN)/python
 	$(BIN)/python -m pip install --upgrade --quiet pip setuptools wheel
-	$(BIN)/python -m pip install --quiet -e ".[test,serving]"
+	$(BIN)/python -m pip install --quiet -e ".[test]"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

@@ -1,0 +1,388 @@
+"""A local model server that speaks TensorFlow Serving's REST and gRPC APIs.
+
+The real ``tensorflow_model_server`` serves ``saved_models/NAME/<version>/`` folders; this server
+serves the same folders with the same wire contract, for development, tests and small deployments:
+
+REST (``--rest_api_port``, default 8501)
+    ``GET /v1/models/NAME[/versions/V | /labels/L]`` → model version status;
+    ``GET …/metadata`` → the SignatureDefs; ``POST …:predict`` with ``instances`` (row format →
+    ``predictions``) or ``inputs`` (columnar → ``outputs``), ``{"b64": …}`` binary values;
+    errors as ``{"error": message}`` with TF Serving's HTTP status codes.
+gRPC (``--port``, default 8500)
+    ``tensorflow.serving.PredictionService`` (``Predict``, ``GetModelMetadata``) and
+    ``tensorflow.serving.ModelService`` (``GetModelStatus``, ``HandleReloadConfigRequest``) on the
+    official ``tensorflow-serving-api`` stubs (:mod:`kerasconv.serving.grpc_server`).
+
+The server binds to 127.0.0.1 unless told otherwise, refuses bodies over ``max_request_bytes``
+(413) and serves requests concurrently (one thread per connection; TensorFlow runs concurrent
+calls in parallel). With ``enable_batching`` concurrent predict requests for the same signature
+are merged into one model call (:mod:`kerasconv.serving.batching`).
+
+Example:
+    >>> from kerasconv.serving import ModelServer
+    >>> with ModelServer.for_model("lenet5_digits", "saved_models/lenet5_digits",
+    ...                            rest_api_port=0, grpc_port=0) as server:
+    ...     print(server.rest_url)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from kerasconv.serving import protos
+from kerasconv.serving.errors import ServingError, invalid_argument
+from kerasconv.serving.registry import ModelRegistry, load_config_file, single_model_config
+from kerasconv.serving.tensors import arrays_to_response, json_float_constant, request_to_arrays
+
+logger = logging.getLogger("kerasconv.serving")
+
+DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024
+
+# TF Serving's routes (http_rest_api_util.cc), case-insensitive like the originals.
+_PREDICT_PATH = re.compile(
+    r"(?i)/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?"
+    r":(classify|regress|predict)"
+)
+_STATUS_PATH = re.compile(
+    r"(?i)/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?(?:/(metadata))?"
+)
+_API_PATH = re.compile(r"(?i)/v1/.*")
+
+
+class RestApi:
+    """TF Serving's REST handler logic, independent of the HTTP plumbing (easy to test)."""
+
+    def __init__(self, registry, predictor=None):
+        self.registry = registry
+        self.predictor = predictor or _direct_predict
+
+    def handle(self, method, path, body):
+        """``(http_status, json_object)`` for one request."""
+        try:
+            return 200, self._dispatch(method, path, body)
+        except ServingError as error:
+            return error.http_status, {"error": error.message}
+        except Exception as error:  # noqa: BLE001 - report, keep serving
+            logger.exception("Internal error on %s %s", method, path)
+            return 500, {"error": f"Internal error: {error}"}
+
+    def _dispatch(self, method, path, body):
+        path = urllib.parse.urlsplit(path).path
+        malformed = invalid_argument(f"Malformed request: {method} {path}")
+        if method == "POST":
+            match = _PREDICT_PATH.fullmatch(path)
+            if not match:
+                raise malformed
+            name, version, label, verb = match.groups()
+            name, version, label = _decode(name, version, label)
+            verb = verb.lower()
+            if verb != "predict":
+                return self._classify_or_regress(name, version, label, verb, body)
+            return self._predict(name, version, label, body)
+        if method == "GET":
+            match = _STATUS_PATH.fullmatch(path)
+            if not match:
+                raise malformed
+            name, version, label, metadata = match.groups()
+            if not name:
+                raise invalid_argument("Missing model name in request.")
+            name, version, label = _decode(name, version, label)
+            if metadata:
+                response = protos.model_metadata(self.registry, name, version, label)
+                return protos.metadata_json(response)
+            # Like TF Serving's GetModelStatus, a version label does not narrow the answer: the
+            # status of every version is returned.
+            return protos.status_json(protos.model_status(self.registry, name, version))
+        raise malformed
+
+    def _parse_body(self, body):
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise invalid_argument("JSON Parse error: the body is not valid UTF-8") from None
+        try:
+            parsed = json.loads(text, parse_constant=json_float_constant)
+        except json.JSONDecodeError as error:
+            raise invalid_argument(f"JSON Parse error: {error.msg} at offset {error.pos}") from None
+        if not isinstance(parsed, dict):
+            raise invalid_argument("JSON Value: the request body is not an object")
+        return parsed
+
+    def _predict(self, name, version, label, body):
+        request = self._parse_body(body)
+        signature_name = request.get("signature_name", "")
+        if not isinstance(signature_name, str):
+            raise invalid_argument("'signature_name' key must be a string value.")
+        servable = self.registry.get(name, version, label)
+        key, _, specs = servable.signature(signature_name)
+        fmt, inputs = request_to_arrays(request, specs, key)
+        outputs = self.predictor(servable, key, inputs)
+        return arrays_to_response(outputs, fmt)
+
+    def _classify_or_regress(self, name, version, label, verb, body):
+        request = self._parse_body(body)
+        signature_name = request.get("signature_name", "") or "serving_default"
+        servable = self.registry.get(name, version, label)
+        key, _, _ = servable.signature(signature_name)
+        method = servable.signature_defs[key].method_name
+        wanted = f"tensorflow/serving/{verb}"
+        if method != wanted:
+            raise invalid_argument(
+                f"Expected {verb} signature method_name to be {wanted}. Was: {method}"
+            )
+        raise ServingError("UNIMPLEMENTED", f"kerasconv serve implements Predict, not {verb}.")
+
+
+def _direct_predict(servable, signature_name, inputs):
+    return servable.predict(signature_name, inputs)
+
+
+def _decode(name, version, label):
+    name = urllib.parse.unquote(name)
+    label = urllib.parse.unquote(label) if label else None
+    return name, int(version) if version is not None else None, label
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "kerasconv-serving"
+    # Idle keep-alive connections and slow clients give their thread back after this.
+    timeout = 60
+    # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm and the
+    # client's delayed ACK add ~40 ms to every keep-alive request.
+    disable_nagle_algorithm = True
+
+    def log_message(self, format, *args):  # noqa: A002 - BaseHTTPRequestHandler's signature
+        logger.debug("%s - %s", self.address_string(), format % args)
+
+    def _reply(self, status, payload, close=False):
+        data = json.dumps(payload, indent=None, separators=(",", ":")).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _serve(self, method):
+        path = self.path
+        if not _API_PATH.fullmatch(urllib.parse.urlsplit(path).path):
+            self._reply(404, {"error": f"Not found: {method} {urllib.parse.urlsplit(path).path}"})
+            return
+        body = b""
+        if method == "POST":
+            body = self._read_body()
+            if body is None:
+                return
+        status, payload = self.server.api.handle(method, path, body)
+        self._reply(status, payload)
+
+    def _read_body(self):
+        limit = self.server.max_request_bytes
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self._reply(411, {"error": "Send the body with a Content-Length header."}, close=True)
+            return None
+        length_text = self.headers.get("Content-Length")
+        try:
+            length = int(length_text) if length_text is not None else 0
+        except ValueError:
+            length = -1
+        if length < 0:
+            self._reply(400, {"error": f"Invalid Content-Length: {length_text!r}"}, close=True)
+            return None
+        if length > limit:
+            # Drain a moderately oversized body so the client can read the answer; close the
+            # connection either way.
+            remaining = length if length <= 8 * limit else 0
+            while remaining > 0:
+                chunk = self.rfile.read(min(remaining, 1 << 20))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+            self._reply(
+                413,
+                {"error": f"Request body of {length} bytes exceeds the limit of {limit} bytes."},
+                close=True,
+            )
+            return None
+        return self.rfile.read(length)
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        self._serve("GET")
+
+    def do_POST(self):  # noqa: N802
+        self._serve("POST")
+
+    def do_PUT(self):  # noqa: N802
+        self._serve("PUT")
+
+    def do_DELETE(self):  # noqa: N802
+        self._serve("DELETE")
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+
+class ModelServer:
+    """REST and gRPC front ends over one :class:`ModelRegistry`.
+
+    Args:
+        registry: the models to serve.
+        host: the interface to bind (``"127.0.0.1"``; ``"0.0.0.0"`` exposes the server).
+        rest_api_port: REST port; 0 picks a free port; ``None`` disables REST.
+        grpc_port: gRPC port; 0 picks a free port; ``None`` disables gRPC.
+        max_request_bytes: largest accepted request body (REST) / message (gRPC).
+        enable_batching: merge concurrent predict calls into one model call.
+        max_batch_size, batch_timeout_micros: batching parameters (TF Serving's names).
+        grpc_max_threads: gRPC worker threads.
+    """
+
+    def __init__(
+        self,
+        registry,
+        host="127.0.0.1",
+        rest_api_port=8501,
+        grpc_port=8500,
+        max_request_bytes=DEFAULT_MAX_REQUEST_BYTES,
+        enable_batching=False,
+        max_batch_size=32,
+        batch_timeout_micros=2000,
+        grpc_max_threads=16,
+    ):
+        if not isinstance(registry, ModelRegistry):
+            raise TypeError(f"registry must be a ModelRegistry; got {type(registry).__name__}.")
+        for label, port in (("rest_api_port", rest_api_port), ("grpc_port", grpc_port)):
+            if port is not None and (
+                isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535
+            ):
+                raise ValueError(f"{label} must be in [0, 65535] or None; got {port!r}.")
+        if rest_api_port is None and grpc_port is None:
+            raise ValueError("enable at least one of rest_api_port and grpc_port.")
+        if isinstance(max_request_bytes, bool) or not isinstance(max_request_bytes, int):
+            raise TypeError("max_request_bytes must be an integer.")
+        if max_request_bytes < 1024:
+            raise ValueError(f"max_request_bytes must be >= 1024; got {max_request_bytes}.")
+        self.registry = registry
+        self.host = host
+        self._rest_port = rest_api_port
+        self._grpc_port = grpc_port
+        self.max_request_bytes = max_request_bytes
+        self.grpc_max_threads = grpc_max_threads
+        self.batcher = None
+        if enable_batching:
+            from kerasconv.serving.batching import Batcher
+
+            self.batcher = Batcher(
+                max_batch_size=max_batch_size, timeout_micros=batch_timeout_micros
+            )
+        self.api = RestApi(registry, predictor=self._predict)
+        self._http = None
+        self._http_thread = None
+        self._grpc = None
+        self._started = False
+
+    @classmethod
+    def for_model(cls, model_name, model_base_path, poll_seconds=1.0, **kwargs):
+        """A server for one model folder (``--model_name``/``--model_base_path``)."""
+        registry = ModelRegistry(single_model_config(model_name, model_base_path), poll_seconds)
+        return cls(registry, **kwargs)
+
+    @classmethod
+    def from_config_file(cls, path, poll_seconds=1.0, **kwargs):
+        """A server for the models of a TF Serving ``--model_config_file``."""
+        return cls(ModelRegistry(load_config_file(path), poll_seconds), **kwargs)
+
+    def _predict(self, servable, signature_name, inputs):
+        if self.batcher is not None:
+            return self.batcher.predict(servable, signature_name, inputs)
+        return servable.predict(signature_name, inputs)
+
+    def start(self):
+        """Load the models, start polling and open the ports."""
+        if self._started:
+            return self
+        self.registry.start()
+        try:
+            # gRPC first: once REST answers, both front ends are up.
+            if self._grpc_port is not None:
+                from kerasconv.serving.grpc_server import create_grpc_server
+
+                self._grpc, port = create_grpc_server(
+                    self.registry,
+                    self.host,
+                    self._grpc_port,
+                    self.max_request_bytes,
+                    self.grpc_max_threads,
+                    predictor=self._predict,
+                )
+                self._grpc_port = port
+                self._grpc.start()
+            if self._rest_port is not None:
+                self._http = _HTTPServer((self.host, self._rest_port), _Handler)
+                self._http.api = self.api
+                self._http.max_request_bytes = self.max_request_bytes
+                self._http_thread = threading.Thread(
+                    target=self._http.serve_forever,
+                    kwargs={"poll_interval": 0.2},
+                    name="kerasconv-rest",
+                    daemon=True,
+                )
+                self._http_thread.start()
+        except BaseException:
+            self.stop()
+            raise
+        self._started = True
+        return self
+
+    def stop(self):
+        """Close the ports and stop polling (in-flight requests finish)."""
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+            self._http = None
+        if self._grpc is not None:
+            self._grpc.stop(grace=1).wait()
+            self._grpc = None
+        if self.batcher is not None:
+            self.batcher.close()
+        self.registry.stop()
+        self._started = False
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def rest_port(self):
+        """The bound REST port (useful with port 0)."""
+        return self._http.server_address[1] if self._http is not None else None
+
+    @property
+    def grpc_port(self):
+        return self._grpc_port if self._grpc is not None else None
+
+    @property
+    def rest_url(self):
+        return f"http://{_host_for_url(self.host)}:{self.rest_port}" if self._http else None
+
+    @property
+    def grpc_address(self):
+        return f"{_host_for_url(self.host)}:{self.grpc_port}" if self._grpc else None
+
+
+def _host_for_url(host):
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
