@@ -72,7 +72,9 @@ def check_builder_args(
         if input_shape[-1] is not None and (
             not isinstance(input_shape[-1], int) or input_shape[-1] < 1
         ):
-            raise ValueError(f"input_shape must end in a positive channel count; got {input_shape}.")
+            raise ValueError(
+                f"input_shape must end in a positive channel count; got {input_shape}."
+            )
     if min_size is not None:
         for side in input_shape[:-1]:
             if side is not None and side < min_size:
@@ -100,7 +102,10 @@ def classifier_output(x, classes, classifier_activation, name="predictions"):
     The activation lives in the ``Dense`` layer as in keras.applications, so
     ``kerasconv.gradients.logits_model`` can recover the logits of any classifier.
     """
-    return keras.layers.Dense(classes, activation=classifier_activation, name=name)(x)
+    # float32 even under mixed precision: softmax and the loss need the range.
+    return keras.layers.Dense(
+        classes, activation=classifier_activation, name=name, dtype="float32"
+    )(x)
 
 
 def global_pool(x, pooling, name_prefix=""):

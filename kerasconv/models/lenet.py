@@ -52,7 +52,10 @@ def _lenet_layers(variant, include_top, classes, classifier_activation, pooling)
         layers += [
             keras.layers.Flatten(name="flatten"),
             keras.layers.Dense(84, activation=hidden, name="f6"),
-            keras.layers.Dense(classes, activation=classifier_activation, name="predictions"),
+            # float32 even under mixed precision: softmax and the loss need the range.
+            keras.layers.Dense(
+                classes, activation=classifier_activation, name="predictions", dtype="float32"
+            ),
         ]
     elif pooling == "avg":
         layers.append(keras.layers.GlobalAveragePooling2D(name="avg_pool"))
@@ -141,9 +144,7 @@ def LeNet5(
     if form == "sequential":
         if input_tensor is not None:
             raise ValueError("input_tensor is only supported with form='functional'.")
-        model = keras.Sequential(
-            [keras.Input(shape=input_shape, name="input")] + layers, name=name
-        )
+        model = keras.Sequential([keras.Input(shape=input_shape, name="input")] + layers, name=name)
         return common.load_weights(model, weights)
     inputs, x = common.make_input(input_tensor, input_shape)
     for layer in layers:

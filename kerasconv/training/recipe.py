@@ -188,6 +188,8 @@ def train(
             strategy=strategy,
             learning_rate=learning_rate,
             momentum=momentum,
+            loss=loss,
+            checkpoint_dir=checkpoint_dir,
             seed=seed,
             verbose=verbose,
         )
