@@ -313,9 +313,7 @@ def main(argv=None):
     training = training_section(args.quick) if "training" in sections else []
     attacks = attack_section(args.quick) if "attacks" in sections else []
     serving = serving_section(args.quick) if "serving" in sections else []
-    write_report(
-        args.out, machine, peak, training, attacks, serving, time.perf_counter() - start
-    )
+    write_report(args.out, machine, peak, training, attacks, serving, time.perf_counter() - start)
     print(f"wrote {args.out}")
     return 0
 

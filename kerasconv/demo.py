@@ -82,12 +82,15 @@ def run_demo(
         class_names,
         path=os.path.join(out_dir, "predictions.png"),
     )
-    files = {name: os.path.join(out_dir, f"{stem}.png") for name, stem in (
-        ("training_curves", "training_curves"),
-        ("confusion_matrix", "confusion_matrix"),
-        ("filters", "filters_c1"),
-        ("predictions", "predictions"),
-    )}
+    files = {
+        name: os.path.join(out_dir, f"{stem}.png")
+        for name, stem in (
+            ("training_curves", "training_curves"),
+            ("confusion_matrix", "confusion_matrix"),
+            ("filters", "filters_c1"),
+            ("predictions", "predictions"),
+        )
+    }
     return {
         "accuracy": result["accuracy"],
         "test_samples": result["samples"],

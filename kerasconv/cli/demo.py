@@ -31,11 +31,15 @@ def run(args):
         verbose=2,
     )
     print()
-    print(f"LeNet-5 test accuracy on the digits: {100 * result['accuracy']:.2f}% "
-          f"({result['test_samples']} test images, {result['epochs']} epochs)")
+    print(
+        f"LeNet-5 test accuracy on the digits: {100 * result['accuracy']:.2f}% "
+        f"({result['test_samples']} test images, {result['epochs']} epochs)"
+    )
     print(f"Keras model:      {result['model_path']}")
-    print(f"SavedModel:       {result['export_dir']}  (serve it: kerasconv serve "
-          f"--model_name lenet5_digits --model_base_path {args.saved_models}/lenet5_digits)")
+    print(
+        f"SavedModel:       {result['export_dir']}  (serve it: kerasconv serve "
+        f"--model_name lenet5_digits --model_base_path {args.saved_models}/lenet5_digits)"
+    )
     for name, path in result["figures"].items():
         print(f"{name + ':':<18}{path}")
     print(f"took {result['seconds']:.0f} s")

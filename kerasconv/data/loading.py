@@ -131,9 +131,11 @@ def _raw_dataset(name, split, data_dir, download, shuffle_files, channels):
             shuffle_files=shuffle_files,
         )
     except (tfds.core.registered.DatasetNotFoundError, AssertionError, FileNotFoundError) as error:
-        if isinstance(error, tfds.core.registered.DatasetNotFoundError) and "not found" in str(
-            error
-        ).lower() and "available" in str(error).lower():
+        if (
+            isinstance(error, tfds.core.registered.DatasetNotFoundError)
+            and "not found" in str(error).lower()
+            and "available" in str(error).lower()
+        ):
             raise ValueError(
                 f"Unknown dataset {name!r}: not bundled with kerasconv ({', '.join(sorted(BUNDLED))}, "
                 "imagefolder) and not in the tensorflow-datasets catalogue."

@@ -54,12 +54,15 @@ def check_builder_args(
             raise ValueError(f"weights file {path!r} does not exist.")
     check_choice("pooling", pooling, (None, "avg", "max"))
     check_int("classes", classes, minimum=1)
-    if classifier_activation is not None and not isinstance(classifier_activation, str):
-        if not callable(classifier_activation):
-            raise TypeError(
-                "classifier_activation must be None, a Keras activation name or a callable; "
-                f"got {classifier_activation!r}."
-            )
+    if (
+        classifier_activation is not None
+        and not isinstance(classifier_activation, str)
+        and not callable(classifier_activation)
+    ):
+        raise TypeError(
+            "classifier_activation must be None, a Keras activation name or a callable; "
+            f"got {classifier_activation!r}."
+        )
     if input_shape is None:
         input_shape = tuple(default_shape)
     else:

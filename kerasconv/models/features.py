@@ -77,7 +77,9 @@ def _symbolic_output(model, name):
     inner = path[0]
     nodes = [node for node in inner._inbound_nodes if node.input_tensors]
     if not nodes:
-        raise ValueError(f"Nested model {inner.name!r} is not connected to {model.name!r}'s inputs.")
+        raise ValueError(
+            f"Nested model {inner.name!r} is not connected to {model.name!r}'s inputs."
+        )
     inner_name = "/".join(layer.name for layer in path[1:])
     inner_extractor = keras.Model(inner.inputs, _symbolic_output(inner, inner_name))
     arguments = nodes[0].input_tensors

@@ -98,7 +98,9 @@ def train_distributed(
     batch_size = check_int("batch_size", batch_size, minimum=1)
     strategy = strategy or tf.distribute.get_strategy()
     if not isinstance(strategy, tf.distribute.Strategy):
-        raise TypeError(f"strategy must be a tf.distribute.Strategy; got {type(strategy).__name__}.")
+        raise TypeError(
+            f"strategy must be a tf.distribute.Strategy; got {type(strategy).__name__}."
+        )
     replicas = strategy.num_replicas_in_sync
     if batch_size % replicas:
         raise ValueError(

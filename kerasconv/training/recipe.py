@@ -237,9 +237,7 @@ def train(
             )
         )
         if tensorboard:
-            callback_list.append(
-                keras.callbacks.TensorBoard(os.path.join(checkpoint_dir, "logs"))
-            )
+            callback_list.append(keras.callbacks.TensorBoard(os.path.join(checkpoint_dir, "logs")))
     elif tensorboard:
         raise ValueError("tensorboard=True needs checkpoint_dir (logs go to checkpoint_dir/logs).")
     callback_list.extend(callbacks)

@@ -54,8 +54,17 @@ def test_console_script_runs_as_a_module():
 def test_train_evaluate_predict(tmp_path, capsys):
     model_path = tmp_path / "m.keras"
     code = main(
-        ["train", "--model", "lenet5", "--image-size", "32", "--epochs", "3",
-         "--output", str(model_path)]
+        [
+            "train",
+            "--model",
+            "lenet5",
+            "--image-size",
+            "32",
+            "--epochs",
+            "3",
+            "--output",
+            str(model_path),
+        ]
     )
     assert code == 0
     out = capsys.readouterr().out

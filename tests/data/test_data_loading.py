@@ -50,9 +50,10 @@ def test_lfw_faces():
     assert np.bincount(y).tolist() == [80, 80]
     assert kerasconv.data.class_names("lfw_faces") == ["non_face", "face"]
     # Faces and non-faces differ in their pixel statistics (a real signal to learn).
-    assert abs(x[y == 1].mean() - x[y == 0].mean()) > 0.01 or abs(
-        x[y == 1].std() - x[y == 0].std()
-    ) > 0.01
+    assert (
+        abs(x[y == 1].mean() - x[y == 0].mean()) > 0.01
+        or abs(x[y == 1].std() - x[y == 0].std()) > 0.01
+    )
 
 
 def test_load_pipeline_batches_and_sizes():
@@ -128,7 +129,7 @@ def test_sample_images_are_real_photographs():
     assert set(photos) == set(kerasconv.data.SAMPLE_NAMES)
     for name, image in photos.items():
         assert image.ndim == 3 and image.shape[-1] == 3, name
-        assert image.dtype == np.float32 and 0 <= image.min() and image.max() <= 1
+        assert image.dtype == np.float32 and image.min() >= 0 and image.max() <= 1
         assert image.std() > 0.1, name  # not a flat placeholder
     assert photos["astronaut"].shape == (512, 512, 3)
     small = kerasconv.data.sample_images(["chelsea"], size=(40, 50))

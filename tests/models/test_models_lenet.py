@@ -81,7 +81,15 @@ def test_keras_file_round_trip_of_the_classic_net(tmp_path):
 
 def test_endpoints_and_feature_access():
     model = kerasconv.models.create("lenet5")
-    assert kerasconv.models.endpoints("lenet5") == ("c1", "s2", "c3", "s4", "c5", "f6", "predictions")
+    assert kerasconv.models.endpoints("lenet5") == (
+        "c1",
+        "s2",
+        "c3",
+        "s4",
+        "c5",
+        "f6",
+        "predictions",
+    )
     taps = kerasconv.models.feature_extractor(model, ["c1", "c3", "f6"])
     out = taps(np.zeros((2, 32, 32, 1), "float32"))
     assert out["c1"].shape == (2, 28, 28, 6)

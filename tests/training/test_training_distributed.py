@@ -47,7 +47,10 @@ def test_mirrored_strategy_on_two_devices_matches_one_device(tmp_path):
     mirrored = tmp_path / "mirrored.npz"
     for mode, out in (("single", single), ("mirrored", mirrored)):
         result = subprocess.run(
-            [sys.executable, WORKER, mode, str(out)], env=_env(), capture_output=True, text=True,
+            [sys.executable, WORKER, mode, str(out)],
+            env=_env(),
+            capture_output=True,
+            text=True,
             timeout=240,
         )
         assert result.returncode == 0, result.stderr[-3000:]
@@ -70,8 +73,13 @@ def test_two_worker_processes_finish_with_identical_weights(tmp_path):
         tf_config = {"cluster": cluster, "task": {"type": "worker", "index": index}}
         processes.append(
             subprocess.Popen(
-                [sys.executable, WORKER, "multiworker", str(tmp_path / f"w{index}.npz"),
-                 str(checkpoint_dir)],
+                [
+                    sys.executable,
+                    WORKER,
+                    "multiworker",
+                    str(tmp_path / f"w{index}.npz"),
+                    str(checkpoint_dir),
+                ],
                 env=_env(TF_CONFIG=json.dumps(tf_config)),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
