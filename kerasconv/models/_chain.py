@@ -43,7 +43,12 @@ def head_layers(
         layers.append(keras.layers.Dense(units, activation="relu", name=layer_name))
         if dropout:
             layers.append(keras.layers.Dropout(dropout, name=f"{layer_name}_dropout"))
-    layers.append(keras.layers.Dense(classes, activation=classifier_activation, name="predictions"))
+    # float32 even under mixed precision: softmax and the loss need the range.
+    layers.append(
+        keras.layers.Dense(
+            classes, activation=classifier_activation, name="predictions", dtype="float32"
+        )
+    )
     return layers
 
 

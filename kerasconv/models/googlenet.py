@@ -104,7 +104,7 @@ def _auxiliary_head(x, name, classes, classifier_activation):
     x = keras.layers.Dense(1024, activation="relu", name=f"{name}_fc")(x)
     x = keras.layers.Dropout(0.7, name=f"{name}_dropout")(x)
     return keras.layers.Dense(
-        classes, activation=classifier_activation, name=f"{name}_predictions"
+        classes, activation=classifier_activation, name=f"{name}_predictions", dtype="float32"
     )(x)
 
 

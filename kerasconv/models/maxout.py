@@ -60,6 +60,7 @@ def _classifier(classes, classifier_activation, max_norm):
         activation=classifier_activation,
         kernel_constraint=_constraint(max_norm),
         name="predictions",
+        dtype="float32",  # even under mixed precision: softmax and the loss need the range
     )
 
 
