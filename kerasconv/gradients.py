@@ -1,15 +1,15 @@
 """The one gradient engine of kerasconv.
 
-Saliency maps, Grad-CAM, integrated gradients, activation maximisation and every attack need the same
-thing: the gradient of a per-sample score with respect to the input (or to a layer's activations),
-batch-wise, inside a compiled graph. This module provides it once:
+Saliency maps, Grad-CAM, integrated gradients, activation maximisation and every attack need the
+same thing: the gradient of a per-sample score with respect to the input (or to a layer's
+activations), batch-wise, inside a compiled graph. This module provides it once:
 
 * ``logits_function(model, output=None)`` — a traceable callable ``x -> logits`` (float32) for any
   classifier. A model ending in softmax (a ``Dense``/``Conv`` with ``activation="softmax"`` or an
-  ``Activation("softmax")``/``Softmax`` layer) is detected and its pre-softmax logits are used, because
-  gradients of probabilities saturate and silently weaken attacks and saliency.
-* ``score_and_gradient(forward, x, target, score_fn)`` — traceable core, for use inside a caller's own
-  ``tf.function`` loop (attacks, activation maximisation).
+  ``Activation("softmax")``/``Softmax`` layer) is detected and its pre-softmax logits are used,
+  because gradients of probabilities saturate and silently weaken attacks and saliency.
+* ``score_and_gradient(forward, x, target, score_fn)`` — traceable core, for use inside a caller's
+  own ``tf.function`` loop (attacks, activation maximisation).
 * ``GradientEngine`` — a compiled, cached wrapper for one-shot calls (saliency and friends): one
   ``tf.function`` per (model, layer, output, score) that is not retraced on repeated calls with new
   data of the same shape, nor on a new batch size.
@@ -54,8 +54,8 @@ def _output_layer(model, output):
     if outputs is None or len(outputs) != 1:
         names = getattr(model, "output_names", None)
         raise ValueError(
-            f"Model {model.name!r} has {len(outputs) if outputs else 0} outputs; pass output=<layer "
-            f"name> to choose one{f' (outputs: {names})' if names else ''}."
+            f"Model {model.name!r} has {len(outputs) if outputs else 0} outputs; pass "
+            f"output=<layer name> to choose one{f' (outputs: {names})' if names else ''}."
         )
     history = outputs[0]._keras_history
     return history.operation
@@ -91,9 +91,9 @@ class _PreActivation:
                 outputs = outputs + keras.ops.cast(layer.bias, outputs.dtype)
             return outputs
         raise ValueError(
-            f"Layer {layer.name!r} ({type(layer).__name__}) applies softmax inside itself and kerasconv "
-            "cannot recover its logits. Build the model with classifier_activation=None (logits), or "
-            "end it with a separate Activation('softmax') layer."
+            f"Layer {layer.name!r} ({type(layer).__name__}) applies softmax inside itself and "
+            "kerasconv cannot recover its logits. Build the model with classifier_activation=None "
+            "(logits), or end it with a separate Activation('softmax') layer."
         )
 
 
@@ -149,7 +149,8 @@ def score_and_gradient(forward, x, target=None, score_fn=class_score, wrt_activa
         x: float tensor batch.
         target: passed to ``score_fn`` (class indices by default).
         score_fn: ``score_fn(outputs, target) -> (batch,)`` scores; samples must be independent
-            (the model runs in inference mode), so the gradient of the sum is each sample's gradient.
+            (the model runs in inference mode), so the gradient of the sum is each sample's
+            gradient.
 
     Returns:
         ``(scores, gradient)`` or, with ``wrt_activation``, ``(scores, gradient, activation)``.
@@ -173,7 +174,7 @@ def score_and_gradient(forward, x, target=None, score_fn=class_score, wrt_activa
     return scores, tf.cast(gradient, tf.float32)
 
 
-_ENGINES: "weakref.WeakKeyDictionary[keras.Model, dict]" = weakref.WeakKeyDictionary()
+_ENGINES: weakref.WeakKeyDictionary[keras.Model, dict] = weakref.WeakKeyDictionary()
 
 
 class GradientEngine:
@@ -517,13 +518,13 @@ class _RuleClone:
         self.clone.trainable = False
         original, copied = model.weights, self.clone.weights
         if len(original) != len(copied) or any(
-            tuple(a.shape) != tuple(b.shape) for a, b in zip(original, copied)
+            tuple(a.shape) != tuple(b.shape) for a, b in zip(original, copied, strict=False)
         ):
             raise ValueError(
                 f"Cannot clone model {model.name!r} for the {rule!r} backward pass: the clone's "
                 "weights do not match the original's."
             )
-        self._pairs = list(zip(original, copied))
+        self._pairs = list(zip(original, copied, strict=False))
 
     def sync(self):
         # The user may keep training the model: copy its current weights before every use.
@@ -532,7 +533,7 @@ class _RuleClone:
         return self.clone
 
 
-_RULE_CLONES: "weakref.WeakKeyDictionary[keras.Model, dict]" = weakref.WeakKeyDictionary()
+_RULE_CLONES: weakref.WeakKeyDictionary[keras.Model, dict] = weakref.WeakKeyDictionary()
 
 
 def relu_rule_clone(model, rule):

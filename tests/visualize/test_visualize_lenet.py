@@ -1,0 +1,172 @@
+"""The methods on a LeNet-5 trained on the real digits: invariants, no retracing, sanity."""
+
+import keras
+import numpy as np
+import pytest
+
+from kerasconv import visualize
+from kerasconv.gradients import GradientEngine
+
+
+def test_integrated_gradients_completeness_within_one_percent(trained_lenet, digit_batch):
+    x, y = digit_batch
+    maps, delta = visualize.integrated_gradients(trained_lenet, x, y, return_delta=True)
+    engine = GradientEngine.for_model(trained_lenet)
+    at_x = engine(x, y)[0].numpy()
+    at_baseline = engine(np.zeros_like(x), y)[0].numpy()
+    difference = at_x - at_baseline
+    assert np.all(np.abs(difference) > 1.0)
+    # The attributions sum to S(x) - S(0) within 1% at the default steps.
+    np.testing.assert_allclose(maps.reshape(8, -1).sum(1), difference, rtol=0.01)
+    np.testing.assert_allclose(delta, maps.reshape(8, -1).sum(1) - difference, atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "method, options",
+    [
+        (visualize.saliency_map, {}),
+        (visualize.smoothgrad, {"samples": 4}),
+        (visualize.integrated_gradients, {"steps": 8}),
+        (visualize.grad_cam, {"layer": "c3"}),
+        (visualize.grad_cam_plus_plus, {}),
+        (visualize.guided_backprop, {}),
+        (visualize.occlusion_sensitivity, {"patch_size": 8, "stride": 4}),
+    ],
+)
+def test_batch_of_one_equals_batch_of_eight(trained_lenet, digit_batch, method, options):
+    x, y = digit_batch
+    batch = method(trained_lenet, x, y, **options)
+    for index in (0, 5):
+        single = method(trained_lenet, x[index : index + 1], y[index : index + 1], **options)
+        np.testing.assert_allclose(single[0], batch[index], rtol=1e-4, atol=1e-5)
+
+
+def test_second_call_with_new_data_does_not_retrace(trained_lenet, digits_32):
+    x = digits_32[2]
+    visualize.saliency_map(trained_lenet, x[:4])
+    visualize.integrated_gradients(trained_lenet, x[:4], steps=4)
+    visualize.smoothgrad(trained_lenet, x[:4], samples=2)
+    visualize.grad_cam(trained_lenet, x[:4])
+    engines = [
+        GradientEngine.for_model(trained_lenet),
+        GradientEngine.for_model(trained_lenet, layer="s4"),
+    ]
+    counts = [engine.trace_count for engine in engines]
+    assert counts[0] >= 3  # gradient, predict, integrated gradients, SmoothGrad
+    # New images, another batch size.
+    visualize.saliency_map(trained_lenet, x[10:17])
+    visualize.integrated_gradients(trained_lenet, x[10:17], steps=4)
+    visualize.smoothgrad(trained_lenet, x[10:17], samples=3, seed=5)
+    visualize.grad_cam(trained_lenet, x[10:17])
+    assert [engine.trace_count for engine in engines] == counts
+
+
+def test_occlusion_lowers_the_score_when_strokes_are_covered(trained_lenet, digits_32):
+    x, y = digits_32[2][:16], digits_32[3][:16]
+    # Black patches (the digits' background): covering background changes nothing, covering
+    # strokes removes ink.
+    logits, grid, unoccluded = visualize.occlusion_sensitivity(
+        trained_lenet,
+        x,
+        y,
+        patch_size=8,
+        stride=2,
+        patch_value=0.0,
+        use_probabilities=False,
+        return_grid=True,
+    )
+    strokes = x[..., 0] > 0.5
+    drop_on_strokes = np.array([(unoccluded[i] - logits[i][strokes[i]]).mean() for i in range(16)])
+    drop_off_strokes = np.array(
+        [(unoccluded[i] - logits[i][~strokes[i]]).mean() for i in range(16)]
+    )
+    assert np.mean(drop_on_strokes > drop_off_strokes) >= 0.8
+    assert drop_on_strokes.mean() > 2 * drop_off_strokes.mean() > 0
+    probabilities = visualize.occlusion_sensitivity(
+        trained_lenet, x, y, patch_size=8, stride=2, patch_value=0.0
+    )
+    assert np.all(probabilities.min(axis=(1, 2)) <= 1.0)
+    assert np.mean(probabilities.min(axis=(1, 2)) < 0.9) >= 0.3
+
+
+def test_randomisation_separates_gradients_from_guided_backprop(trained_lenet, digit_batch):
+    x, y = digit_batch
+    before = [w.copy() for w in trained_lenet.get_weights()]
+    layers = ["predictions", "f6"]
+    gradient = visualize.model_randomization_test(
+        trained_lenet, x, "gradient", y, layers=layers, absolute=False
+    )
+    guided = visualize.model_randomization_test(
+        trained_lenet, x, "guided_backprop", y, layers=layers, absolute=False
+    )
+    assert gradient.layers == ["original", "predictions", "f6"]
+    assert gradient.correlations[0] == pytest.approx(1.0)
+    # Adebayo et al.: gradients decorrelate as soon as the top layer is random; guided
+    # backpropagation hardly changes.
+    assert gradient.correlations[-1] < 0.4
+    assert guided.correlations[-1] > 0.75
+    assert guided.correlations[-1] - gradient.correlations[-1] > 0.4
+    for old, new in zip(before, trained_lenet.get_weights()):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_deletion_curve_of_saliency_beats_random_order(trained_lenet, digit_batch):
+    x, y = digit_batch
+    saliency = visualize.saliency_map(trained_lenet, x, y)
+    random = np.random.default_rng(0).random(saliency.shape)
+    ranked = visualize.deletion_insertion(trained_lenet, x, saliency, y, steps=16)
+    shuffled = visualize.deletion_insertion(trained_lenet, x, random, y, steps=16)
+    assert ranked.deletion.shape == (8, 17)
+    assert ranked.deletion_auc.mean() < shuffled.deletion_auc.mean() - 0.2
+
+
+def test_top_patches_are_the_strongest_receptive_field_crops(trained_lenet, digits_32):
+    images = digits_32[2][:64]
+    result = visualize.top_patches(trained_lenet, "c3", images, channel=3, k=5, batch_size=16)
+    assert np.all(np.diff(result.values) <= 0)
+    assert result.patches.shape == (5, 14, 14, 1)
+    activation = visualize.activations(trained_lenet, images, "c3")[..., 3]
+    per_image = activation.reshape(64, -1).max(1)
+    np.testing.assert_allclose(result.values, np.sort(per_image)[::-1][:5], rtol=1e-5)
+    for value, index, (row, column), box, patch in zip(
+        result.values, result.image_indices, result.positions, result.boxes, result.patches
+    ):
+        assert activation[index, row, column] == pytest.approx(value, rel=1e-5)
+        top, left, bottom, right = box
+        assert (top, left) == (2 * row, 2 * column) and bottom - top == 14
+        np.testing.assert_array_equal(patch, images[index, top:bottom, left:right])
+
+
+def test_filters_activations_and_embeddings(trained_lenet, digits_32):
+    x_train, y_train, x_test, y_test = digits_32
+    kernels = visualize.filters(trained_lenet)
+    np.testing.assert_array_equal(
+        kernels, np.moveaxis(trained_lenet.get_layer("c1").kernel.numpy(), -1, 0)
+    )
+    assert visualize.filters(trained_lenet, "c3").shape == (16, 5, 5, 6)
+    maps = visualize.activations(trained_lenet, x_test[:3], ["c1", "s4"])
+    assert maps["c1"].shape == (3, 28, 28, 6) and maps["s4"].shape == (3, 5, 5, 16)
+    assert visualize.penultimate_layer(trained_lenet) == "f6"
+    codes = visualize.collect_embeddings(trained_lenet, x_train[:300], batch_size=128)
+    assert codes.shape == (300, 84)
+    assert visualize.project(codes[:100], "pca").shape == (100, 2)
+    neighbours = visualize.neighbor_comparison(trained_lenet, x_test[:40], x_train[:300], k=3)
+    feature_agreement = np.mean(y_train[:300][neighbours["feature"]] == y_test[:40, None])
+    assert neighbours["pixel"].shape == (40, 3)
+    assert feature_agreement >= 0.9
+
+
+def test_guided_backprop_follows_further_training(digit_batch):
+    import kerasconv
+
+    x, _ = digit_batch
+    model = kerasconv.models.LeNet5(classes=10)
+    first = visualize.guided_backprop(model, x[:2], 1)
+    for variable in model.trainable_weights:
+        variable.assign(variable * 1.5)
+    second = visualize.guided_backprop(model, x[:2], 1)
+    assert not np.allclose(first, second)
+    # The cached clone copied the new weights: same result as a fresh copy of the trained model.
+    fresh = keras.models.clone_model(model)
+    fresh.set_weights(model.get_weights())
+    np.testing.assert_allclose(visualize.guided_backprop(fresh, x[:2], 1), second, rtol=1e-5)
