@@ -28,6 +28,41 @@ def load_model_arg(value, **create_kwargs):
     return kerasconv.models.create(value, **create_kwargs)
 
 
+def _digit_indices(value, count):
+    """``digits:N`` -> [N]; ``digits:A-B`` -> A..B inclusive (test digits)."""
+    spec = value.split(":", 1)[1]
+    try:
+        if "-" in spec:
+            first, last = (int(part) for part in spec.split("-", 1))
+        else:
+            first = last = int(spec)
+    except ValueError:
+        raise UsageError(
+            f"image {value!r}: expected digits:N or digits:A-B with integers (test digits)"
+        ) from None
+    if not 0 <= first <= last < count:
+        raise UsageError(f"image {value!r}: digit indices must be in [0, {count - 1}]")
+    return list(range(first, last + 1))
+
+
+def load_images_arg(value, size=None, channels=None):
+    """A batch ``(n, H, W, C)`` from an image argument; ``digits:A-B`` gives test digits A to B.
+
+    Every other form gives a batch of one (see ``load_image_arg``).
+    """
+    import numpy as np
+
+    import kerasconv
+
+    if value.startswith("digits:"):
+        x, _ = kerasconv.data.load_arrays("digits", "test", image_size=size or 28)
+        images = x[_digit_indices(value, len(x))]
+        if channels == 3:
+            images = np.repeat(images, 3, axis=-1)
+        return images.astype("float32")
+    return load_image_arg(value, size=size, channels=channels)[None]
+
+
 def load_image_arg(value, size=None, channels=None):
     """An image from ``--image``: a PNG/JPEG path, ``digits:N`` (test digit N) or a sample photo name.
 
@@ -39,14 +74,11 @@ def load_image_arg(value, size=None, channels=None):
     import kerasconv
 
     if value.startswith("digits:"):
-        try:
-            index = int(value.split(":", 1)[1])
-        except ValueError:
-            raise UsageError(f"--image {value!r}: expected digits:N with an integer N") from None
         x, _ = kerasconv.data.load_arrays("digits", "test", image_size=size or 28)
-        if not 0 <= index < len(x):
-            raise UsageError(f"--image {value!r}: N must be in [0, {len(x) - 1}]")
-        image = x[index]
+        indices = _digit_indices(value, len(x))
+        if len(indices) != 1:
+            raise UsageError(f"image {value!r}: this command takes one image (digits:N)")
+        image = x[indices[0]]
     elif value in kerasconv.data.SAMPLE_NAMES:
         image = kerasconv.data.sample_image(value)
     else:

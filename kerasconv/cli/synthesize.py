@@ -3,7 +3,7 @@
 Sub-commands (each takes a saved ``.keras`` model)::
 
     kerasconv synthesize maximize  --model lenet.keras --targets 0 1 2 --out out/maximize
-    kerasconv synthesize invert    --model lenet.keras --images digits:4 --layers c1 c3 f6
+    kerasconv synthesize invert    --model lenet.keras --images digits:0-3 --layers c1 c3 f6
     kerasconv synthesize dream     --model vgg.keras --image chelsea --layers block3_conv1
     kerasconv synthesize style     --model vgg.keras --content chelsea --style coffee \\
                                    --content-layer block3_conv2 \\
@@ -11,14 +11,14 @@ Sub-commands (each takes a saved ``.keras`` model)::
     kerasconv synthesize landscape --model lenet.keras --data digits --resolution 11
 
 Images are a file (PNG/JPEG), a bundled photograph name (``chelsea``, ``astronaut``, ...) or
-``digits:N`` (the first N test digits); they are resized and converted to the model's input.
+``digits:N`` (test digit N) or ``digits:A-B`` (test digits A to B); they are resized and converted to the model's input.
 """
 
 from __future__ import annotations
 
 import os
 
-from kerasconv.cli import UsageError
+from kerasconv.cli._common import load_images_arg, load_model_arg
 
 SUBCOMMANDS = ("maximize", "invert", "dream", "style", "landscape")
 
@@ -53,7 +53,9 @@ def register(subparsers):
 
     sub = inner.add_parser("invert", help="feature inversion (Mahendran & Vedaldi)")
     common(sub, "out/synthesize/invert")
-    sub.add_argument("--images", default="digits:4", help="image file, sample name or digits:N")
+    sub.add_argument(
+        "--images", default="digits:0-3", help="image file, sample name, digits:N or digits:A-B"
+    )
     sub.add_argument("--layers", nargs="+", required=True)
     sub.add_argument("--tv-weight", type=float, default=0.01)
 
@@ -84,55 +86,20 @@ def register(subparsers):
 
 
 def _load_model(path):
-    import keras
-
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no model file at {path!r}")
-    return keras.models.load_model(path)
+    return load_model_arg(path)
 
 
 def _input_shape(model):
-    shape = tuple(model.inputs[0].shape[1:])
-    return shape
+    return tuple(model.inputs[0].shape[1:])
 
 
 def load_images(spec, model, size=None):
-    """Images for ``model`` from a file, a sample photograph name or ``digits:N``."""
-    import numpy as np
-    import tensorflow as tf
-
-    import kerasconv
-
+    """Images for ``model``: a file, a sample photograph, ``digits:N`` or ``digits:A-B``."""
     height, width, channels = _input_shape(model)
     if size is not None:
         height = width = size
-    if spec.startswith("digits"):
-        count = int(spec.split(":", 1)[1]) if ":" in spec else 1
-        if count < 1:
-            raise UsageError(f"digits:N needs N >= 1; got {spec!r}.")
-        image_size = (height or 32, width or 32)
-        x, _ = kerasconv.data.load_arrays("digits", "test", image_size=image_size)
-        images = x[:count]
-    elif spec in kerasconv.data.SAMPLE_NAMES:
-        images = kerasconv.data.sample_image(spec)[None]
-    elif os.path.exists(spec):
-        data = tf.io.read_file(spec)
-        images = tf.io.decode_image(data, channels=3, expand_animations=False)
-        images = (tf.cast(images, tf.float32) / 255.0).numpy()[None]
-    else:
-        raise UsageError(
-            f"image {spec!r} is not a file, a sample name "
-            f"({', '.join(kerasconv.data.SAMPLE_NAMES)})"
-            " or digits:N"
-        )
-    images = np.asarray(images, "float32")
-    if channels == 1 and images.shape[-1] == 3:
-        images = images.mean(axis=-1, keepdims=True)
-    elif channels == 3 and images.shape[-1] == 1:
-        images = np.repeat(images, 3, axis=-1)
-    if height is not None and width is not None and images.shape[1:3] != (height, width):
-        images = tf.image.resize(images, (height, width), antialias=True).numpy().clip(0, 1)
-    return images
+    shape = (height, width) if height is not None and width is not None else None
+    return load_images_arg(spec, size=shape, channels=channels)
 
 
 def _run(args):

@@ -37,7 +37,7 @@ def test_synthesize_cli_writes_pngs(trained_lenet, tmp_path, capsys):
             "--model",
             str(model_path),
             "--images",
-            "digits:2",
+            "digits:0-1",
             "--layers",
             "c1",
             "--steps",
