@@ -1,0 +1,379 @@
+"""Shared pieces of the attacks: argument checks, the logits of a model, the result type, the
+per-model cache of compiled attack loops, and the norm geometry (steepest-ascent directions,
+projections onto eps balls, random starts).
+
+Everything that runs per step is written with TensorFlow ops so it can be traced into the attacks'
+single ``tf.function`` loops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import numbers
+import weakref
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kerasconv._validation import check_float, check_image_batch, check_labels
+from kerasconv.gradients import logits_function
+
+# Values smaller than this are treated as zero when normalising gradients and perturbations.
+TINY = 1e-12
+
+
+# ---------------------------------------------------------------------------------------------
+# Result type
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class AttackResult:
+    """What every gradient attack returns.
+
+    ``x_adv, success = result`` unpacks the two main fields (iteration yields only those two).
+
+    For a scalar ``eps`` the arrays have a leading batch axis: ``x_adv`` ``(batch, H, W, C)``,
+    ``success`` ``(batch,)``. For a list of ``eps`` every per-sample array gains a leading eps axis:
+    ``x_adv`` ``(len(eps), batch, H, W, C)``, ``success`` ``(len(eps), batch)``, and ``eps`` is the
+    array of epsilons in the order given.
+
+    Attributes:
+        x_adv: the adversarial images (float32).
+        success: bool, per sample: the prediction differs from ``labels`` (untargeted) or equals
+            ``labels`` (targeted).
+        eps: the budget(s).
+        labels: the classes attacked: the true labels given as ``y``, the model's own clean
+            predictions when ``y`` was None, or the target classes for a targeted attack.
+        clean_predictions: the model's predictions on the clean images ``(batch,)``.
+        adversarial_predictions: predictions on ``x_adv`` (same shape as ``success``).
+        linf: L∞ norm of each perturbation ``x_adv - x`` (same shape as ``success``).
+        l2: L2 norm of each perturbation.
+        targeted: whether the attack was targeted.
+        norm: the norm of the budget (``np.inf``, 2 or 1).
+    """
+
+    x_adv: np.ndarray
+    success: np.ndarray
+    eps: float | np.ndarray
+    labels: np.ndarray
+    clean_predictions: np.ndarray
+    adversarial_predictions: np.ndarray
+    linf: np.ndarray
+    l2: np.ndarray
+    targeted: bool = False
+    norm: float = np.inf
+
+    def __iter__(self):
+        yield self.x_adv
+        yield self.success
+
+    @property
+    def success_rate(self):
+        """Share of successful samples (per eps for a list of eps)."""
+        return np.mean(self.success, axis=-1)
+
+
+def make_result(x, x_adv, success, eps, labels, clean_pred, adv_pred, targeted, norm, scalar):
+    """Assemble an ``AttackResult`` from arrays with a leading eps axis."""
+    x = np.asarray(x, dtype="float32")
+    x_adv = np.asarray(x_adv, dtype="float32")
+    delta = (x_adv - x[None]).reshape(x_adv.shape[0], x_adv.shape[1], -1)
+    linf = np.max(np.abs(delta), axis=-1) if delta.shape[-1] else np.zeros(delta.shape[:2])
+    l2 = np.sqrt(np.sum(np.square(delta.astype("float64")), axis=-1)).astype("float32")
+    success = np.asarray(success, dtype=bool)
+    adv_pred = np.asarray(adv_pred, dtype="int64")
+    eps = np.asarray(eps, dtype="float32")
+    if scalar:
+        x_adv, success, adv_pred, linf, l2 = x_adv[0], success[0], adv_pred[0], linf[0], l2[0]
+        eps = float(eps[0])
+    return AttackResult(
+        x_adv=x_adv,
+        success=success,
+        eps=eps,
+        labels=np.asarray(labels, dtype="int64"),
+        clean_predictions=np.asarray(clean_pred, dtype="int64"),
+        adversarial_predictions=adv_pred,
+        linf=linf.astype("float32"),
+        l2=l2,
+        targeted=bool(targeted),
+        norm=norm,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument checks
+# ---------------------------------------------------------------------------------------------
+
+
+def check_norm(norm, allowed=(np.inf, 2)):
+    """Accept ``np.inf``/``"inf"``, 2 and (where allowed) 1; returns a float."""
+    if isinstance(norm, str) and norm.lower() in ("inf", "linf", "l_inf"):
+        norm = np.inf
+    if isinstance(norm, numbers.Real) and not isinstance(norm, bool) and float(norm) in allowed:
+        return float(norm)
+    shown = ", ".join("np.inf" if a == np.inf else str(int(a)) for a in allowed)
+    raise ValueError(f"norm must be one of {shown}; got {norm!r}.")
+
+
+def check_eps(eps, name="eps"):
+    """``eps`` as a float32 array of non-negative budgets and whether a scalar was given."""
+    if isinstance(eps, (list, tuple, np.ndarray)):
+        values = list(np.asarray(eps).reshape(-1)) if isinstance(eps, np.ndarray) else list(eps)
+        if not values:
+            raise ValueError(f"{name} must be a number or a non-empty list of numbers.")
+        checked = [
+            check_float(f"{name}[{i}]", _plain(v), minimum=0.0) for i, v in enumerate(values)
+        ]
+        return np.asarray(checked, dtype="float32"), False
+    return np.asarray([check_float(name, _plain(eps), minimum=0.0)], dtype="float32"), True
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def check_eps_iter(eps_iter, eps, nb_iter):
+    """Per-eps step sizes: default ``2.5 * eps / nb_iter`` (Madry et al.); each ``<= eps``."""
+    if eps_iter is None:
+        return (2.5 * eps / nb_iter).astype("float32")
+    steps, scalar = check_eps(eps_iter, "eps_iter")
+    if scalar:
+        steps = np.full_like(eps, steps[0])
+    elif steps.shape != eps.shape:
+        raise ValueError(
+            f"eps_iter must be one number or one per eps ({len(eps)}); got {len(steps)} values."
+        )
+    for step, budget in zip(steps, eps):
+        if budget > 0 and step > budget:
+            raise ValueError(
+                f"eps_iter ({step:g}) must not exceed eps ({budget:g}): one step would leave the "
+                "eps ball and be projected back."
+            )
+    return steps.astype("float32")
+
+
+def check_clip(x, clip_min, clip_max):
+    """Clip bounds as floats (``-inf``/``inf`` when None); ``x`` must lie inside them."""
+    low = -np.inf if clip_min is None else check_float("clip_min", _plain(clip_min))
+    high = np.inf if clip_max is None else check_float("clip_max", _plain(clip_max))
+    if low >= high:
+        raise ValueError(f"clip_min ({low}) must be smaller than clip_max ({high}).")
+    x_min, x_max = float(tf.reduce_min(x)), float(tf.reduce_max(x))
+    if x_min < low - 1e-6 or x_max > high + 1e-6:
+        raise ValueError(
+            f"x has values in [{x_min:g}, {x_max:g}], outside clip range [{low:g}, {high:g}]."
+        )
+    return np.float32(low), np.float32(high)
+
+
+def check_images(x):
+    x = check_image_batch("x", x)
+    if x.shape[0] == 0:
+        raise ValueError("x is an empty batch.")
+    return x
+
+
+# ---------------------------------------------------------------------------------------------
+# Models: logits, ensembles and probability detection
+# ---------------------------------------------------------------------------------------------
+
+
+def as_model_list(model):
+    """A model, or a list/tuple of models (an ensemble), as a non-empty list."""
+    models = list(model) if isinstance(model, (list, tuple)) else [model]
+    if not models:
+        raise ValueError("model must be a model or a non-empty list of models.")
+    for m in models:
+        if not (isinstance(m, keras.Model) or callable(m)):
+            raise TypeError(f"model must be a keras.Model or a callable; got {type(m).__name__}.")
+    return models
+
+
+def forward_builder(models, weights=None):
+    """A function building ``x -> float32 logits`` (averaged over an ensemble) at trace time.
+
+    The models are held by weak reference where possible, so that caching compiled attacks per
+    model does not keep the models alive.
+    """
+    refs = []
+    for m in models:
+        try:
+            refs.append(weakref.ref(m))
+        except TypeError:
+            refs.append(lambda m=m: m)
+    if weights is None:
+        weights = [1.0 / len(models)] * len(models)
+
+    def build():
+        heads = [logits_function(ref()) for ref in refs]
+
+        def forward(x):
+            total = None
+            for head, weight in zip(heads, weights):
+                logits = head(x) * weight
+                total = logits if total is None else total + logits
+            return total
+
+        return forward
+
+    return build
+
+
+def check_logits(logits, models):
+    """Raise if the outputs look like probabilities (rows non-negative and summing to one)."""
+    logits = np.asarray(logits)
+    if logits.ndim != 2:
+        raise ValueError(
+            f"model must output (batch, classes) logits; got output shape {logits.shape}."
+        )
+    if logits.shape[1] < 2:
+        raise ValueError("model must output at least two class scores.")
+    if np.all(logits >= 0) and np.allclose(logits.sum(axis=1), 1.0, atol=1e-3):
+        names = ", ".join(getattr(m, "name", type(m).__name__) for m in models)
+        raise ValueError(
+            f"model ({names}) returns probabilities (non-negative rows summing to 1), not logits: "
+            "gradients of probabilities saturate and silently weaken attacks. Pass a Keras model "
+            "(its softmax is removed automatically) or a callable returning logits."
+        )
+
+
+def clean_logits(models, x, weights=None):
+    """Eager logits on ``x`` (for labels, class count and the probability check)."""
+    forward = forward_builder(models, weights)()
+    logits = forward(x).numpy()
+    check_logits(logits, models)
+    return logits
+
+
+def resolve_labels(y, targeted, clean_pred, num_classes, batch):
+    """Labels attacked: ``y`` (true or target classes) or the model's own predictions."""
+    if y is None:
+        if targeted:
+            raise ValueError("a targeted attack needs y: the target class of each sample.")
+        return tf.convert_to_tensor(clean_pred, tf.int32)
+    return check_labels("y", y, batch, num_classes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Compiled-function cache, one entry per (model, settings)
+# ---------------------------------------------------------------------------------------------
+
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def cached(models, key, build):
+    """The compiled function for ``(models, key)``, built once with ``build()``.
+
+    Cached under the first model by weak reference; for an ensemble the other models' ids are
+    part of the key and their deaths drop the entry.
+    """
+    owner = models[0]
+    full_key = (tuple(id(m) for m in models[1:]), key)
+    try:
+        store = _CACHE.setdefault(owner, {})
+    except TypeError:  # not weak-referenceable: no cache
+        return build()
+    if full_key not in store:
+        store[full_key] = build()
+        for other in models[1:]:
+            with contextlib.suppress(TypeError):
+                weakref.finalize(other, store.pop, full_key, None)
+    return store[full_key]
+
+
+def compiled_functions(model):
+    """The compiled attack functions cached for ``model`` as ``{key: tf.function}``.
+
+    Their ``experimental_get_tracing_count()`` shows that repeated calls do not retrace.
+    """
+    try:
+        return dict(_CACHE.get(model, {}))
+    except TypeError:
+        return {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Norm geometry (traceable)
+# ---------------------------------------------------------------------------------------------
+
+
+def per_sample(values, x):
+    """Reshape a ``(batch,)`` vector to broadcast against the batch ``x``."""
+    return tf.reshape(values, tf.concat([tf.shape(values), tf.ones([tf.rank(x) - 1], tf.int32)], 0))
+
+
+def _flat(x):
+    return tf.reshape(x, [tf.shape(x)[0], -1])
+
+
+def l2_norm(x):
+    """Per-sample L2 norms ``(batch,)``."""
+    return tf.sqrt(tf.reduce_sum(tf.square(_flat(x)), axis=1))
+
+
+def steepest_direction(gradient, norm):
+    """The unit-norm direction maximising ``<gradient, d>`` in the given norm.
+
+    L∞: ``sign(g)`` (Goodfellow et al. 2015); L2: ``g / ||g||``; L1: all mass on the largest
+    ``|g_i|`` (ties share it). A zero gradient gives a zero direction.
+    """
+    if norm == np.inf:
+        return tf.sign(gradient)
+    if norm == 2:
+        # Rescale by the largest entry first: a saturated softmax gives gradients so small that
+        # their squares underflow, and the direction would come out shorter than one.
+        largest = tf.reduce_max(tf.abs(_flat(gradient)), axis=1)
+        scaled = gradient / per_sample(tf.where(largest > 0, largest, 1.0), gradient)
+        return scaled / per_sample(tf.maximum(l2_norm(scaled), TINY), scaled)
+    flat = _flat(gradient)
+    magnitude = tf.abs(flat)
+    largest = tf.reduce_max(magnitude, axis=1, keepdims=True)
+    mask = tf.cast(tf.equal(magnitude, largest), gradient.dtype) * tf.cast(
+        largest > 0, gradient.dtype
+    )
+    share = mask / tf.maximum(tf.reduce_sum(mask, axis=1, keepdims=True), 1.0)
+    return tf.reshape(tf.sign(flat) * share, tf.shape(gradient))
+
+
+def project(delta, eps, norm):
+    """Project perturbations onto the eps ball (per-sample ``eps``), exactly.
+
+    L∞: clip each coordinate to ``[-eps, eps]``; L2: scale by ``min(1, eps / ||delta||)``, which
+    leaves points inside the ball unchanged and puts points outside on its sphere.
+    """
+    eps_b = per_sample(eps, delta)
+    if norm == np.inf:
+        return tf.clip_by_value(delta, -eps_b, eps_b)
+    size = per_sample(l2_norm(delta), delta)
+    factor = tf.minimum(1.0, eps_b / tf.maximum(size, TINY))
+    return delta * factor
+
+
+def random_in_ball(shape, eps, norm, seed):
+    """Uniform samples from the L∞ ball or the L2 ball of radius ``eps`` (stateless)."""
+    if norm == np.inf:
+        noise = tf.random.stateless_uniform(shape, seed, -1.0, 1.0)
+        return noise * per_sample(eps, noise)
+    direction = tf.random.stateless_normal(shape, seed)
+    direction = direction / per_sample(tf.maximum(l2_norm(direction), TINY), direction)
+    dims = tf.cast(tf.reduce_prod(shape[1:]), tf.float32)
+    radius = tf.random.stateless_uniform(shape[:1], seed + tf.constant([0, 1], seed.dtype))
+    radius = tf.pow(radius, 1.0 / dims) * eps
+    return direction * per_sample(radius, direction)
+
+
+def cross_entropy(logits, labels):
+    """Per-sample cross-entropy of logits against integer labels."""
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(tf.cast(labels, tf.int32), logits)
+
+
+def draw_seed(seed):
+    """A stateless-random seed tensor ``(2,)``; ``None`` draws one from NumPy's global state."""
+    if seed is None:
+        seed = int(np.random.randint(0, 2**30))
+    elif isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be an integer or None; got {seed!r}.")
+    return tf.constant([int(seed) % (2**30), 0], tf.int32)
