@@ -154,8 +154,14 @@ def score_and_gradient(forward, x, target=None, score_fn=class_score, wrt_activa
 
     Returns:
         ``(scores, gradient)`` or, with ``wrt_activation``, ``(scores, gradient, activation)``.
+
+    Under mixed precision the backward pass runs in half precision, where the gradient of a
+    confident sample's score (cross-entropy near 0, say) underflows to zero. The gradient is
+    therefore taken in two stages: first with respect to the (float32) outputs, then each sample's
+    upstream gradient is scaled to a peak of 1 for the pass through the model and the result is
+    unscaled in float32. In float32 this is the same gradient; in float16 it no longer vanishes.
     """
-    with tf.GradientTape() as tape:
+    with tf.GradientTape(persistent=True) as tape:
         tape.watch(x)
         result = forward(x)
         if wrt_activation:
@@ -166,7 +172,27 @@ def score_and_gradient(forward, x, target=None, score_fn=class_score, wrt_activa
         scores = tf.cast(score_fn(outputs, target), tf.float32)
         total = tf.reduce_sum(scores)
     source = activation if wrt_activation else x
-    gradient = tape.gradient(total, source)
+    if isinstance(outputs, tf.Tensor) and outputs.dtype.is_floating and outputs.shape.rank:
+        upstream = tape.gradient(total, outputs)
+        if upstream is None:
+            gradient = None
+        else:
+            upstream = tf.cast(upstream, tf.float32)
+            peak = tf.reduce_max(
+                tf.abs(tf.reshape(upstream, [tf.shape(upstream)[0], -1])), axis=1
+            )
+            scale = tf.where(peak > 0, 1.0 / tf.maximum(peak, 1e-30), tf.ones_like(peak))
+            per_sample = lambda t: tf.reshape(scale, [-1] + [1] * (t.shape.rank - 1))  # noqa: E731
+            gradient = tape.gradient(
+                outputs,
+                source,
+                output_gradients=tf.cast(upstream * per_sample(upstream), outputs.dtype),
+            )
+            if gradient is not None:
+                gradient = tf.cast(gradient, tf.float32) / per_sample(gradient)
+    else:
+        gradient = tape.gradient(total, source)
+    del tape
     if gradient is None:
         gradient = tf.zeros_like(source)
     if wrt_activation:
