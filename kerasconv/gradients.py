@@ -27,12 +27,11 @@ Example:
 
 from __future__ import annotations
 
-import weakref
-
 import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasconv._cache import model_cache
 from kerasconv._validation import resolve_jit_compile
 from kerasconv.models.features import _symbolic_output, feature_extractor, find_layer
 
@@ -178,9 +177,7 @@ def score_and_gradient(forward, x, target=None, score_fn=class_score, wrt_activa
             gradient = None
         else:
             upstream = tf.cast(upstream, tf.float32)
-            peak = tf.reduce_max(
-                tf.abs(tf.reshape(upstream, [tf.shape(upstream)[0], -1])), axis=1
-            )
+            peak = tf.reduce_max(tf.abs(tf.reshape(upstream, [tf.shape(upstream)[0], -1])), axis=1)
             scale = tf.where(peak > 0, 1.0 / tf.maximum(peak, 1e-30), tf.ones_like(peak))
             per_sample = lambda t: tf.reshape(scale, [-1] + [1] * (t.shape.rank - 1))  # noqa: E731
             gradient = tape.gradient(
@@ -198,9 +195,6 @@ def score_and_gradient(forward, x, target=None, score_fn=class_score, wrt_activa
     if wrt_activation:
         return scores, tf.cast(gradient, tf.float32), tf.cast(activation, tf.float32)
     return scores, tf.cast(gradient, tf.float32)
-
-
-_ENGINES: weakref.WeakKeyDictionary[keras.Model, dict] = weakref.WeakKeyDictionary()
 
 
 class GradientEngine:
@@ -305,7 +299,7 @@ class GradientEngine:
         if not isinstance(model, keras.Model):
             raise TypeError(f"model must be a keras.Model; got {type(model).__name__}.")
         key = (layer, output, use_logits, score_fn, jit_compile)
-        cache = _ENGINES.setdefault(model, {})
+        cache = model_cache(model, "gradient_engines")
         if key not in cache:
             cache[key] = cls(model, layer, output, use_logits, score_fn, jit_compile)
         return cache[key]
@@ -559,9 +553,6 @@ class _RuleClone:
         return self.clone
 
 
-_RULE_CLONES: weakref.WeakKeyDictionary[keras.Model, dict] = weakref.WeakKeyDictionary()
-
-
 def relu_rule_clone(model, rule):
     """A cached clone of ``model`` whose ReLUs back-propagate by ``rule`` (``"guided"`` or
     ``"deconvnet"``), holding the model's current weights.
@@ -575,7 +566,7 @@ def relu_rule_clone(model, rule):
         raise TypeError(f"model must be a keras.Model; got {type(model).__name__}.")
     if rule not in RELU_RULES:
         raise ValueError(f"rule must be one of {sorted(RELU_RULES)}; got {rule!r}.")
-    cache = _RULE_CLONES.setdefault(model, {})
+    cache = model_cache(model, "relu_rule_clones")
     if rule not in cache:
         cache[rule] = _RuleClone(model, rule)
     return cache[rule].sync()

@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasconv._cache import model_cache
 from kerasconv._validation import check_float, check_image_batch, check_labels
 from kerasconv.gradients import logits_function
 
@@ -261,21 +262,16 @@ def resolve_labels(y, targeted, clean_pred, num_classes, batch):
 # Compiled-function cache, one entry per (model, settings)
 # ---------------------------------------------------------------------------------------------
 
-_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
 
 def cached(models, key, build):
     """The compiled function for ``(models, key)``, built once with ``build()``.
 
-    Cached under the first model by weak reference; for an ensemble the other models' ids are
+    Cached on the first model (``kerasconv._cache``); for an ensemble the other models' ids are
     part of the key and their deaths drop the entry.
     """
     owner = models[0]
     full_key = (tuple(id(m) for m in models[1:]), key)
-    try:
-        store = _CACHE.setdefault(owner, {})
-    except TypeError:  # not weak-referenceable: no cache
-        return build()
+    store = model_cache(owner, "attacks")
     if full_key not in store:
         store[full_key] = build()
         for other in models[1:]:
@@ -289,10 +285,7 @@ def compiled_functions(model):
 
     Their ``experimental_get_tracing_count()`` shows that repeated calls do not retrace.
     """
-    try:
-        return dict(_CACHE.get(model, {}))
-    except TypeError:
-        return {}
+    return dict(model_cache(model, "attacks"))
 
 
 # ---------------------------------------------------------------------------------------------

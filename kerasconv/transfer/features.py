@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import weakref
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasconv._cache import model_cache
 from kerasconv._validation import check_image_batch, check_int
 from kerasconv.models.features import feature_extractor, find_layer
 
@@ -179,11 +179,10 @@ def extract_features(
 
 
 # One compiled extractor per (model, layers, mode): repeated calls with new data do not retrace.
-_EXTRACTORS = weakref.WeakKeyDictionary()
 
 
 def _compiled_extractor(model, layers, training):
-    per_model = _EXTRACTORS.setdefault(model, {})
+    per_model = model_cache(model, "transfer_extractors")
     key = (layers, training)
     if key not in per_model:
         extractor = feature_extractor(model, list(layers))

@@ -6,7 +6,7 @@ Every method writes a ``step(state, step_index) -> (state, metrics)`` function o
 it to :func:`compiled_loop`, which wraps it in ONE ``tf.function`` looping over ``tf.range``. The
 Python driver :func:`run_loop` calls that compiled loop in chunks of ``chunk`` steps so a progress
 callback can be called between chunks; the chunk length is a tensor argument, so a short last chunk
-does not retrace. Loops are cached per (model, settings) in a ``weakref.WeakKeyDictionary`` like
+does not retrace. Loops are cached per (model, settings) on the model (``kerasconv._cache``), like
 ``kerasconv.gradients`` does, so a second call with the same model and settings reuses the graph.
 """
 
@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import weakref
 
 import numpy as np
 import tensorflow as tf
 
+from kerasconv._cache import model_cache
 from kerasconv._validation import check_float, check_int, resolve_jit_compile
-
-_LOOPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclasses.dataclass
@@ -43,7 +41,7 @@ class OptimizationResult:
 def cached(model, key, build):
     """Return the object cached for ``(model, key)``, building it with ``build()`` on a miss."""
     try:
-        cache = _LOOPS.setdefault(model, {})
+        cache = model_cache(model, "synthesis_loops")
     except TypeError:  # not weak-referenceable (a plain function): no caching
         return build()
     if key not in cache:

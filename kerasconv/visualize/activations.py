@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 import tensorflow as tf
 
+from kerasconv._cache import model_cache
 from kerasconv._validation import check_int, resolve_jit_compile
 from kerasconv.models.features import feature_extractor
 from kerasconv.visualize._common import check_model, prepare_images
-
-_EXTRACTORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def compiled_extractor(model, layers):
     """A cached, compiled ``x -> {layer: activation}`` for ``model`` (one trace per input size)."""
     check_model(model)
     key = tuple(layers)
-    cache = _EXTRACTORS.setdefault(model, {})
+    cache = model_cache(model, "activation_extractors")
     if key not in cache:
         extractor = feature_extractor(model, list(key))
         shape = tuple(model.inputs[0].shape[1:])

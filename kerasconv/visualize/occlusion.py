@@ -7,16 +7,13 @@ chunks of patch positions with ``tf.range``, batch-wise; a second call does not 
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 import tensorflow as tf
 
+from kerasconv._cache import model_cache
 from kerasconv._validation import check_float, check_int, resolve_jit_compile
 from kerasconv.gradients import GradientEngine, class_score
 from kerasconv.visualize._common import prepare_images, resolve_target
-
-_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def patch_positions(length, patch_size, stride):
@@ -43,7 +40,7 @@ def occlusion_masks(height, width, patch_size, stride):
 
 def _compiled(model, output, use_probabilities, score_fn):
     key = (output, use_probabilities, score_fn)
-    cache = _COMPILED.setdefault(model, {})
+    cache = model_cache(model, "occlusion")
     if key in cache:
         return cache[key]
     head = GradientEngine.for_model(model, output=output)._head

@@ -13,12 +13,12 @@
 from __future__ import annotations
 
 import dataclasses
-import weakref
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from kerasconv._cache import model_cache
 from kerasconv._validation import check_int, resolve_jit_compile
 from kerasconv.gradients import GradientEngine, class_score
 from kerasconv.visualize import attribution, cam, guided
@@ -184,12 +184,9 @@ class FaithfulnessCurves:
     insertion_auc: np.ndarray
 
 
-_CURVES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 def _curve_function(model, output, score_fn):
     key = (output, score_fn)
-    cache = _CURVES.setdefault(model, {})
+    cache = model_cache(model, "deletion_curves")
     if key in cache:
         return cache[key]
     head = GradientEngine.for_model(model, output=output)._head

@@ -79,10 +79,11 @@ def test_regularisers_change_the_images_as_they_should(trained_lenet, plain_maxi
 
 def test_maximization_reuses_its_compiled_loop_and_checks_arguments(trained_lenet, digits_32):
     import kerasconv
-    from kerasconv.visualize import _synthesis
+    from kerasconv._cache import model_cache
 
     kerasconv.visualize.activation_maximization(trained_lenet, [3, 4], steps=3)
-    loops = dict(_synthesis._LOOPS[trained_lenet])
+    loops = dict(model_cache(trained_lenet, "synthesis_loops"))
+    assert loops
     traces = {key: value[0].experimental_get_tracing_count() for key, value in loops.items()}
     calls = []
     kerasconv.visualize.activation_maximization(
