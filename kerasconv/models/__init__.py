@@ -119,3 +119,6 @@ __all__ = [
     "register",
     "summary_table",
 ]
+
+# The autoencoders register themselves in the same registry (family "autoencoder").
+import kerasconv.autoencoders  # noqa: E402, F401, I001
