@@ -45,6 +45,17 @@ def _digit_indices(value, count):
     return list(range(first, last + 1))
 
 
+def digit_label(value):
+    """The true label of ``digits:N`` (test digit N), or ``None`` for any other image argument."""
+    if not value.startswith("digits:"):
+        return None
+    import kerasconv
+
+    _, y = kerasconv.data.load_arrays("digits", "test", image_size=8)
+    indices = _digit_indices(value, len(y))
+    return int(y[indices[0]]) if len(indices) == 1 else None
+
+
 def load_images_arg(value, size=None, channels=None):
     """A batch ``(n, H, W, C)`` from an image argument; ``digits:A-B`` gives test digits A to B.
 

@@ -31,38 +31,11 @@ def register(subparsers):
 
 
 def _load_image(spec, shape):
-    import numpy as np
-
-    from kerasconv.cli import UsageError
+    """The image and, for ``digits:N``, its true label."""
+    from kerasconv.cli._common import digit_label, load_image_arg
 
     height, width, channels = shape
-    if spec.startswith("digits:"):
-        import kerasconv
-
-        try:
-            index = int(spec.split(":", 1)[1])
-        except ValueError:
-            raise UsageError(f"--image digits:N needs an integer N; got {spec!r}.") from None
-        x, y = kerasconv.data.load_arrays("digits", "test", image_size=height)
-        if not 0 <= index < len(x):
-            raise UsageError(f"digits:{index} is out of range: there are {len(x)} test digits.")
-        image = x[index]
-        if channels == 3:
-            image = np.repeat(image, 3, axis=-1)
-        return image, int(y[index])
-    import os
-
-    import tensorflow as tf
-
-    if not os.path.isfile(spec):
-        raise FileNotFoundError(f"image file not found: {spec}")
-    data = tf.io.read_file(spec)
-    try:
-        image = tf.io.decode_image(data, channels=channels, expand_animations=False)
-    except tf.errors.InvalidArgumentError:
-        raise UsageError(f"cannot decode {spec} as an image (png/jpg expected).") from None
-    image = tf.image.resize(tf.cast(image, tf.float32) / 255.0, (height, width)).numpy()
-    return image.astype("float32"), None
+    return load_image_arg(spec, size=(height, width), channels=channels), digit_label(spec)
 
 
 def run(args):

@@ -79,8 +79,8 @@ def test_attack_command_reads_an_image_file(lenet_file, tmp_path, digits_32):
 @pytest.mark.parametrize(
     "image, eps, message",
     [
-        ("digits:99999", "0.1", "out of range"),
-        ("missing.png", "0.1", "image file not found"),
+        ("digits:99999", "0.1", "digit indices must be in"),
+        ("missing.png", "0.1", "is not a file, digits:N or a sample name"),
         ("digits:0", "-1", "eps must be >= 0"),
     ],
 )
