@@ -1,0 +1,410 @@
+"""Where the web demo's numbers come from: a Keras model, a SavedModel, or a TF Serving server.
+
+Every backend answers the same four questions about a batch of images ``(n, H, W, C)`` in [0, 1]:
+
+``probabilities(x)``
+    ``(n, classes)`` class probabilities.
+``tags(x, top)``
+    the ``top`` most probable ``(class name, probability)`` pairs per image.
+``explain(x, method)``
+    one ``(H, W)`` map per image: ``"saliency"`` (Simonyan et al. 2014, the largest absolute
+    gradient of the predicted class's logit over the channels) or ``"grad_cam"`` (Selvaraju et
+    al. 2017, Keras models only).
+``fgsm_direction(x)``
+    the sign of the gradient of the cross-entropy of the model's own prediction with respect to
+    the input (Goodfellow et al. 2015), so that ``x + eps * direction`` is the fast gradient sign
+    attack; 0 where the backend did not estimate it.
+
+``KerasBackend`` runs everything in process with :mod:`kerasconv.visualize` and
+:mod:`kerasconv.attacks`. ``SavedModelBackend`` loads a SavedModel folder (a kerasconv export or
+``model.export()``) and differentiates its ``serving_default`` signature. ``RemoteBackend`` talks
+to TF Serving's REST API (the real ``tensorflow_model_server`` or ``kerasconv serve``) through
+:class:`kerasconv.serving.Client`: tags from the ``predict_images`` signature (the server decodes a
+PNG and names the classes), saliency from the ``saliency`` signature, and, as a server exposes no
+signed gradient, the attack direction from finite differences of ``serving_default`` on the most
+salient pixels (the gradient-estimation attack of Bhagoji et al. 2018, guided by the saliency map).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+EXPLANATIONS = ("saliency", "grad_cam")
+
+
+def to_png(image):
+    """PNG bytes of a float image ``(H, W)``, ``(H, W, 1)`` or ``(H, W, 3)`` in [0, 1]."""
+    from PIL import Image
+
+    array = np.asarray(image, dtype="float32")
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    pixels = np.round(np.clip(array, 0.0, 1.0) * 255.0).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def quantize(x):
+    """Round to 8 bits, as an image file stores it (what is shown is what was classified)."""
+    return (np.round(np.clip(np.asarray(x, dtype="float32"), 0.0, 1.0) * 255.0) / 255.0).astype(
+        "float32"
+    )
+
+
+def _top(probabilities, names, top):
+    order = np.argsort(-probabilities, axis=-1, kind="stable")[:, :top]
+    return [
+        [(names[i], float(row[i])) for i in indices]
+        for row, indices in zip(probabilities, order, strict=True)
+    ]
+
+
+def _check_class_names(class_names, classes, what):
+    if class_names is None:
+        return [str(i) for i in range(classes)]
+    names = [str(name).strip() for name in class_names]
+    if len(names) != classes:
+        raise ValueError(
+            f"{what} has {classes} classes but {len(names)} class names were given "
+            f"({', '.join(names)}); pass one name per class."
+        )
+    if any(not name for name in names) or len(set(names)) != len(names):
+        raise ValueError(f"class names must be non-empty and unique; got {names}.")
+    return names
+
+
+class Backend:
+    """The common interface (see the module docstring); subclasses define ``probabilities``."""
+
+    #: what the page says about where predictions are computed
+    where = "in process"
+    #: explanation methods this backend can compute
+    explanations = ("saliency",)
+
+    def __init__(self, name, input_shape, class_names):
+        self.name = name
+        self.input_shape = tuple(int(v) for v in input_shape)
+        self.class_names = list(class_names) if class_names is not None else None
+
+    def tags(self, x, top=5):
+        return _top(self.probabilities(x), self.class_names, top)
+
+    def describe(self):
+        height, width, channels = self.input_shape
+        return {
+            "name": self.name,
+            "where": self.where,
+            "input": {"height": height, "width": width, "channels": channels},
+            "classes": self.class_names,
+            "explanations": list(self.explanations),
+        }
+
+
+class KerasBackend(Backend):
+    """A Keras classifier run in process (softmax or logits output)."""
+
+    explanations = EXPLANATIONS
+
+    def __init__(self, model, class_names=None, name=None):
+        import keras
+
+        from kerasconv.gradients import ends_in_softmax
+        from kerasconv.visualize._common import last_spatial_layer
+
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"model must be a keras.Model; got {type(model).__name__}.")
+        shape = tuple(model.inputs[0].shape)
+        if len(shape) != 4 or None in shape[1:] or shape[-1] not in (1, 3):
+            raise ValueError(
+                f"the web demo needs an image classifier with a fixed input (H, W, 1 or 3); "
+                f"{model.name!r} takes {shape}."
+            )
+        classes = int(model.outputs[0].shape[-1])
+        self.model = model
+        # Grad-CAM needs a layer with spatial extent (the one grad_cam picks by default).
+        if last_spatial_layer(model) is None:
+            self.explanations = ("saliency",)
+        self._softmax = ends_in_softmax(model)
+        super().__init__(
+            name or model.name, shape[1:], _check_class_names(class_names, classes, model.name)
+        )
+
+    def probabilities(self, x):
+        import tensorflow as tf
+
+        outputs = self.model(tf.convert_to_tensor(x, tf.float32), training=False)
+        outputs = tf.cast(outputs, tf.float32)
+        if not self._softmax:
+            outputs = tf.nn.softmax(outputs, axis=-1)
+        return outputs.numpy()
+
+    def explain(self, x, method="saliency"):
+        import kerasconv
+
+        if method == "saliency":
+            return kerasconv.visualize.saliency_map(self.model, x)
+        if method == "grad_cam":
+            return kerasconv.visualize.grad_cam(self.model, x)
+        raise ValueError(f"method must be one of {EXPLANATIONS}; got {method!r}.")
+
+    def adversarial_candidates(self, x, eps):
+        """``(len(eps), n, H, W, C)`` fast gradient sign images for every eps (one graph call)."""
+        import kerasconv
+
+        x_adv, _ = kerasconv.attacks.fast_gradient_method(
+            self.model, x, list(eps), clip_min=0.0, clip_max=1.0
+        )
+        return np.asarray(x_adv).reshape((len(eps),) + tuple(np.shape(x)))
+
+
+class _SignatureBackend(Backend):
+    """Shared by the SavedModel and remote backends: the attack from a direction estimate."""
+
+    def adversarial_candidates(self, x, eps):
+        direction = self.fgsm_direction(x)
+        steps = np.asarray(eps, dtype="float32").reshape(-1, 1, 1, 1, 1)
+        return np.clip(x[None] + steps * direction[None], 0.0, 1.0)
+
+
+def find_saved_model(path):
+    """The SavedModel folder for ``path``: itself, or its latest integer version (TF Serving)."""
+    path = Path(path)
+    if (path / "saved_model.pb").is_file():
+        return path
+    versions = sorted(
+        (int(entry.name), entry)
+        for entry in path.iterdir()
+        if entry.is_dir() and entry.name.isdigit() and (entry / "saved_model.pb").is_file()
+    )
+    if not versions:
+        raise ValueError(
+            f"{str(path)!r} holds no saved_model.pb, directly or in a version folder (1/, 2/, ...)."
+        )
+    return versions[-1][1]
+
+
+class SavedModelBackend(_SignatureBackend):
+    """A SavedModel folder (a kerasconv export, a TF Serving version folder or ``model.export()``).
+
+    Uses the ``serving_default`` signature (its single image input; the ``probabilities`` output
+    of a kerasconv export, else its single output, turned into probabilities with a softmax when
+    its rows are not already distributions). Saliency uses the export's ``saliency`` signature
+    when present, otherwise the gradient of the predicted class's log-probability. The attack
+    differentiates ``serving_default`` directly, so it is the exact fast gradient sign method.
+    """
+
+    def __init__(self, path, class_names=None, name=None):
+        import tensorflow as tf
+
+        folder = find_saved_model(path)
+        loaded = tf.saved_model.load(str(folder))
+        if "serving_default" not in loaded.signatures:
+            raise ValueError(f"SavedModel {str(folder)!r} has no serving_default signature.")
+        self._loaded = loaded
+        self._serve = loaded.signatures["serving_default"]
+        specs = self._serve.structured_input_signature[1]
+        if len(specs) != 1:
+            raise ValueError(
+                f"serving_default of {str(folder)!r} takes {sorted(specs)}; the web demo needs a "
+                "single image input."
+            )
+        ((self._input_name, spec),) = specs.items()
+        shape = tuple(spec.shape)
+        if len(shape) != 4 or None in shape[1:] or shape[-1] not in (1, 3):
+            raise ValueError(
+                f"serving_default of {str(folder)!r} takes {shape}; the web demo needs "
+                "(batch, H, W, 1 or 3) images of a fixed size."
+            )
+        outputs = self._serve.structured_outputs
+        if "probabilities" in outputs:
+            self._output_name = "probabilities"
+        elif len(outputs) == 1:
+            self._output_name = next(iter(outputs))
+        else:
+            raise ValueError(
+                f"serving_default of {str(folder)!r} has outputs {sorted(outputs)}; expected "
+                "'probabilities' or a single output."
+            )
+        self._saliency = loaded.signatures.get("saliency")
+        classes = int(outputs[self._output_name].shape[-1])
+        if class_names is None:
+            asset = folder / "assets" / "class_names.txt"
+            if asset.is_file():
+                class_names = asset.read_text(encoding="utf-8").splitlines()
+        super().__init__(
+            name or Path(path).resolve().name,
+            shape[1:],
+            _check_class_names(class_names, classes, str(folder)),
+        )
+        self.where = f"in process (SavedModel {folder})"
+
+    def _log_probabilities(self, x):
+        import tensorflow as tf
+
+        outputs = tf.cast(self._serve(**{self._input_name: x})[self._output_name], tf.float32)
+        total = tf.reduce_sum(outputs, axis=-1)
+        is_distribution = tf.logical_and(
+            tf.reduce_all(outputs >= 0.0), tf.reduce_all(tf.abs(total - 1.0) < 1e-3)
+        )
+        return tf.cond(
+            is_distribution,
+            lambda: tf.math.log(tf.maximum(outputs, 1e-30)),
+            lambda: tf.nn.log_softmax(outputs, axis=-1),
+        )
+
+    def probabilities(self, x):
+        import tensorflow as tf
+
+        return tf.exp(self._log_probabilities(tf.constant(x, tf.float32))).numpy()
+
+    def _gradient(self, x):
+        """Gradient of the predicted class's log-probability, and the prediction."""
+        import tensorflow as tf
+
+        x = tf.constant(x, tf.float32)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            log_probabilities = self._log_probabilities(x)
+            predicted = tf.argmax(log_probabilities, axis=-1, output_type=tf.int32)
+            score = tf.reduce_sum(tf.gather(log_probabilities, predicted, axis=1, batch_dims=1))
+        return tape.gradient(score, x).numpy()
+
+    def explain(self, x, method="saliency"):
+        if method != "saliency":
+            raise ValueError(f"a SavedModel supports the saliency map only; got {method!r}.")
+        if self._saliency is not None:
+            import tensorflow as tf
+
+            return self._saliency(images=tf.constant(x, tf.float32))["saliency"].numpy()
+        return np.max(np.abs(self._gradient(x)), axis=-1)
+
+    def fgsm_direction(self, x):
+        # The cross-entropy of the prediction is minus its log-probability.
+        return -np.sign(self._gradient(x))
+
+
+def _signature_inputs(metadata, signature):
+    try:
+        return metadata["metadata"]["signature_def"]["signature_def"][signature]["inputs"]
+    except (KeyError, TypeError):
+        return None
+
+
+class RemoteBackend(_SignatureBackend):
+    """A model on a TF Serving REST server exported by ``kerasconv export`` (three signatures).
+
+    The attack direction is estimated by forward differences of the loss, one probe image per
+    coordinate, on the ``probes`` most salient coordinates (at most all of them; at least
+    ``minimum_probes``); the other coordinates get no attack step. The loss is the log-odds
+    ``log Σ_{j≠y} p_j − log p_y`` of the prediction ``y``, a monotone function of its
+    cross-entropy that keeps its precision when ``p_y`` rounds to 1 in float32. Probe images go
+    with five decimals (compact JSON).
+
+    Args:
+        url: the REST address (``http://127.0.0.1:8501``).
+        model_name: the served model's name.
+        probe_values: the probes' total size in floats: ``probe_values // (H·W·C)`` coordinates
+            (256 for a 32×32 grey digit).
+        step: the finite-difference step.
+    """
+
+    def __init__(
+        self, url, model_name, probe_values=262_144, minimum_probes=8, step=1e-2, timeout=60.0
+    ):
+        from kerasconv.serving import Client, ServingError
+
+        self.client = Client(url, model_name, timeout=timeout)
+        try:
+            metadata = self.client.metadata()
+        except ServingError as error:
+            raise ValueError(f"cannot use model {model_name!r} at {url}: {error}") from None
+        missing = [
+            name
+            for name in ("serving_default", "predict_images", "saliency")
+            if _signature_inputs(metadata, name) is None
+        ]
+        if missing:
+            raise ValueError(
+                f"model {model_name!r} at {url} lacks the signature(s) {', '.join(missing)}; "
+                "export it with `kerasconv export` (kerasconv.export.export_model)."
+            )
+        inputs = _signature_inputs(metadata, "serving_default")
+        if "images" not in inputs:
+            raise ValueError(f"serving_default of {model_name!r} has no 'images' input.")
+        dims = inputs["images"].get("tensor_shape", {}).get("dim", [])
+        shape = tuple(int(dim.get("size", -1)) for dim in dims)
+        if len(shape) != 4 or min(shape[1:]) < 1 or shape[-1] not in (1, 3):
+            raise ValueError(
+                f"serving_default of {model_name!r} takes {shape}; the web demo needs fixed-size "
+                "(batch, H, W, 1 or 3) images."
+            )
+        super().__init__(model_name, shape[1:], None)
+        self.where = f"TF Serving REST at {self.client.base_url}"
+        size = int(np.prod(shape[1:]))
+        self.probes = int(min(size, max(minimum_probes, probe_values // size)))
+        self.step = float(step)
+        self.request_values = 131_072  # floats per probe request (about 1 MB of JSON)
+
+    def probabilities(self, x):
+        return np.asarray(self.client.predict(np.asarray(x, np.float32)), dtype="float32")
+
+    def tags(self, x, top=5):
+        """Names and scores from the server: each image goes as a PNG to ``predict_images``."""
+        answer = self.client.predict_images([to_png(image) for image in x])
+        classes = np.asarray(answer["classes"])
+        scores = np.asarray(answer["scores"], dtype="float32")
+        rows = []
+        for row_names, row_scores in zip(classes, scores, strict=True):
+            pairs = zip(row_names[:top], row_scores[:top], strict=True)
+            rows.append([(str(name), float(score)) for name, score in pairs])
+        return rows
+
+    def explain(self, x, method="saliency"):
+        if method != "saliency":
+            raise ValueError(f"a served model supports the saliency map only; got {method!r}.")
+        return np.asarray(self.client.saliency(x)["saliency"], dtype="float32")
+
+    def _log_odds(self, batch, label):
+        values = []
+        per_request = max(1, self.request_values // int(np.prod(batch.shape[1:])))
+        for start in range(0, len(batch), per_request):
+            # float64 with five decimals: json writes 0.30196, not 0.30196078431372547.
+            chunk = np.round(batch[start : start + per_request].astype(np.float64), 5)
+            probabilities = np.asarray(self.client.predict(chunk), dtype="float64")
+            others = np.delete(probabilities, label, axis=-1).sum(axis=-1)
+            with np.errstate(divide="ignore"):
+                values.append(np.log(others) - np.log(probabilities[:, label]))
+        return np.concatenate(values)
+
+    def fgsm_direction(self, x):
+        x = np.asarray(x, dtype="float32")
+        channels = self.input_shape[-1]
+        direction = np.zeros_like(x)
+        saliency = self.explain(x)
+        labels = np.argmax(self.probabilities(x), axis=-1)
+        for index in range(len(x)):
+            # The most salient pixels first, all their channels.
+            pixels = np.argsort(-saliency[index].reshape(-1), kind="stable")
+            coordinates = (pixels[:, None] * channels + np.arange(channels)).reshape(-1)
+            coordinates = coordinates[: self.probes]
+            flat = np.round(x[index].reshape(-1).astype(np.float64), 5)
+            # Step away from the nearer bound so every probe stays a valid image.
+            steps = np.where(flat[coordinates] > 0.5, -self.step, self.step)
+            probes = np.repeat(flat[None], len(coordinates) + 1, axis=0)
+            probes[np.arange(1, len(coordinates) + 1), coordinates] += steps
+            values = self._log_odds(probes.reshape((-1,) + x.shape[1:]), labels[index])
+            with np.errstate(invalid="ignore"):
+                slopes = (values[1:] - values[0]) / steps
+            signs = np.zeros(flat.shape, dtype="float32")
+            signs[coordinates] = np.sign(np.nan_to_num(slopes))
+            direction[index] = signs.reshape(x.shape[1:])
+        return direction
+
+
+def default_model_dir():
+    return os.path.join("out", "webdemo", "models")
