@@ -20,9 +20,8 @@ Every backend answers the same four questions about a batch of images ``(n, H, W
 ``model.export()``) and differentiates its ``serving_default`` signature. ``RemoteBackend`` talks
 to TF Serving's REST API (the real ``tensorflow_model_server`` or ``kerasconv serve``) through
 :class:`kerasconv.serving.Client`: tags from the ``predict_images`` signature (the server decodes a
-PNG and names the classes), saliency from the ``saliency`` signature, and, as a server exposes no
-signed gradient, the attack direction from finite differences of ``serving_default`` on the most
-salient pixels (the gradient-estimation attack of Bhagoji et al. 2018, guided by the saliency map).
+PNG and names the classes), saliency from the ``saliency`` signature, and the FGSM direction from
+that signature's ``loss_gradient`` output (the server computes the gradient).
 """
 
 from __future__ import annotations
@@ -298,24 +297,16 @@ def _signature_inputs(metadata, signature):
 class RemoteBackend(_SignatureBackend):
     """A model on a TF Serving REST server exported by ``kerasconv export`` (three signatures).
 
-    The attack direction is estimated by forward differences of the loss, one probe image per
-    coordinate, on the ``probes`` most salient coordinates (at most all of them; at least
-    ``minimum_probes``); the other coordinates get no attack step. The loss is the log-odds
-    ``log Σ_{j≠y} p_j − log p_y`` of the prediction ``y``, a monotone function of its
-    cross-entropy that keeps its precision when ``p_y`` rounds to 1 in float32. Probe images go
-    with five decimals (compact JSON).
+    The FGSM direction is the sign of the ``loss_gradient`` output of the exported ``saliency``
+    signature: the gradient of the cross-entropy of the model's own prediction, computed by the
+    server, so the attack is exact FGSM with no gradient on this side.
 
     Args:
         url: the REST address (``http://127.0.0.1:8501``).
         model_name: the served model's name.
-        probe_values: the probes' total size in floats: ``probe_values // (H·W·C)`` coordinates
-            (256 for a 32×32 grey digit).
-        step: the finite-difference step.
     """
 
-    def __init__(
-        self, url, model_name, probe_values=262_144, minimum_probes=8, step=1e-2, timeout=60.0
-    ):
+    def __init__(self, url, model_name, timeout=60.0):
         from kerasconv.serving import Client, ServingError
 
         self.client = Client(url, model_name, timeout=timeout)
@@ -345,10 +336,12 @@ class RemoteBackend(_SignatureBackend):
             )
         super().__init__(model_name, shape[1:], None)
         self.where = f"TF Serving REST at {self.client.base_url}"
-        size = int(np.prod(shape[1:]))
-        self.probes = int(min(size, max(minimum_probes, probe_values // size)))
-        self.step = float(step)
-        self.request_values = 131_072  # floats per probe request (about 1 MB of JSON)
+        outputs = metadata["metadata"]["signature_def"]["signature_def"]["saliency"]["outputs"]
+        if "loss_gradient" not in outputs:
+            raise ValueError(
+                f"the saliency signature of {model_name!r} has no loss_gradient output; export "
+                "the model again with this version of kerasconv (`kerasconv export`)."
+            )
 
     def probabilities(self, x):
         return np.asarray(self.client.predict(np.asarray(x, np.float32)), dtype="float32")
@@ -369,41 +362,9 @@ class RemoteBackend(_SignatureBackend):
             raise ValueError(f"a served model supports the saliency map only; got {method!r}.")
         return np.asarray(self.client.saliency(x)["saliency"], dtype="float32")
 
-    def _log_odds(self, batch, label):
-        values = []
-        per_request = max(1, self.request_values // int(np.prod(batch.shape[1:])))
-        for start in range(0, len(batch), per_request):
-            # float64 with five decimals: json writes 0.30196, not 0.30196078431372547.
-            chunk = np.round(batch[start : start + per_request].astype(np.float64), 5)
-            probabilities = np.asarray(self.client.predict(chunk), dtype="float64")
-            others = np.delete(probabilities, label, axis=-1).sum(axis=-1)
-            with np.errstate(divide="ignore"):
-                values.append(np.log(others) - np.log(probabilities[:, label]))
-        return np.concatenate(values)
-
     def fgsm_direction(self, x):
-        x = np.asarray(x, dtype="float32")
-        channels = self.input_shape[-1]
-        direction = np.zeros_like(x)
-        saliency = self.explain(x)
-        labels = np.argmax(self.probabilities(x), axis=-1)
-        for index in range(len(x)):
-            # The most salient pixels first, all their channels.
-            pixels = np.argsort(-saliency[index].reshape(-1), kind="stable")
-            coordinates = (pixels[:, None] * channels + np.arange(channels)).reshape(-1)
-            coordinates = coordinates[: self.probes]
-            flat = np.round(x[index].reshape(-1).astype(np.float64), 5)
-            # Step away from the nearer bound so every probe stays a valid image.
-            steps = np.where(flat[coordinates] > 0.5, -self.step, self.step)
-            probes = np.repeat(flat[None], len(coordinates) + 1, axis=0)
-            probes[np.arange(1, len(coordinates) + 1), coordinates] += steps
-            values = self._log_odds(probes.reshape((-1,) + x.shape[1:]), labels[index])
-            with np.errstate(invalid="ignore"):
-                slopes = (values[1:] - values[0]) / steps
-            signs = np.zeros(flat.shape, dtype="float32")
-            signs[coordinates] = np.sign(np.nan_to_num(slopes))
-            direction[index] = signs.reshape(x.shape[1:])
-        return direction
+        answer = self.client.saliency(np.asarray(x, dtype="float32"))
+        return np.sign(np.asarray(answer["loss_gradient"], dtype="float32"))
 
 
 def default_model_dir():

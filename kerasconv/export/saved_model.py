@@ -20,7 +20,10 @@ named inputs and outputs so that REST requests and gRPC ``PredictRequest`` s can
 ``saliency``
     ``images`` → ``saliency`` ``(batch, H, W)`` (Simonyan, Vedaldi & Zisserman 2014: the largest
     absolute gradient over the channels of the predicted class's *logit*), the predicted
-    ``class_index`` ``(batch,)`` int32 and its ``probability``.
+    ``class_index`` ``(batch,)`` int32, its ``probability``, and ``loss_gradient``
+    ``(batch, H, W, C)``: the signed gradient of the cross-entropy of the predicted class, so a
+    client can take an FGSM step, ``x + ε·sign(loss_gradient)``, without a gradient of its own
+    (Goodfellow et al. 2015, with the model's own prediction as the label, as CleverHans does).
 
 The class names are stored as the asset ``assets/class_names.txt`` (one per line) and read by a
 lookup table in the graph, so the exported model is self-describing. Nothing in the graph is
@@ -296,19 +299,25 @@ def export_model(
 
         @tf.function(input_signature=[image_spec], jit_compile=False)
         def saliency(images):
-            with tf.GradientTape() as tape:
+            with tf.GradientTape(persistent=True) as tape:
                 tape.watch(images)
                 logits = logits_fn(images)
                 predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)
                 # Samples are independent in inference mode: the gradient of the sum is each
                 # sample's own gradient.
                 score = tf.reduce_sum(tf.gather(logits, predicted, axis=1, batch_dims=1))
+                loss = tf.reduce_sum(
+                    tf.nn.sparse_softmax_cross_entropy_with_logits(predicted, logits)
+                )
             gradient = tape.gradient(score, images)
+            loss_gradient = tape.gradient(loss, images)
+            del tape
             probabilities = tf.nn.softmax(logits, axis=-1)
             return {
                 "saliency": tf.reduce_max(tf.abs(gradient), axis=-1),
                 "class_index": predicted,
                 "probability": tf.gather(probabilities, predicted, axis=1, batch_dims=1),
+                "loss_gradient": loss_gradient,
             }
 
         archive = keras.export.ExportArchive()

@@ -151,6 +151,13 @@ def test_saliency_is_the_gradient_of_the_predicted_logit(
     assert float(saliency.max()) > 0
     probability = trained_lenet.predict(x, verbose=0)[np.arange(3), predicted]
     assert np.allclose(out["probability"].numpy(), probability, atol=1e-5)
+    # loss_gradient: the signed FGSM direction, matching kerasconv.attacks in process.
+    fgsm = kerasconv.attacks.fast_gradient_method(trained_lenet, x, eps=0.1)
+    served = x + 0.1 * np.sign(out["loss_gradient"].numpy())
+    assert out["loss_gradient"].shape == (3, 32, 32, 1)
+    moved = np.sign(out["loss_gradient"].numpy()) != 0
+    assert moved.mean() > 0.5
+    np.testing.assert_allclose(served[moved], np.asarray(fgsm.x_adv)[moved], atol=1e-5)
 
 
 def test_logits_model_serves_probabilities(tmp_path):
