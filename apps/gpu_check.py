@@ -90,7 +90,9 @@ def main(argv=None):
     start = time.perf_counter()
     maps = kerasconv.visualize.saliency_map(lenet, x)
     saliency_rate = 32 / (time.perf_counter() - start)
-    checks_ok = bool(np.all(np.isfinite(np.asarray(result.x_adv)))) and bool(np.all(np.isfinite(maps)))
+    checks_ok = bool(np.all(np.isfinite(np.asarray(result.x_adv)))) and bool(
+        np.all(np.isfinite(maps))
+    )
 
     lines = [
         "# Set-up check",

@@ -64,8 +64,9 @@ def mixed_lenets(digits_32, trained_lenet):
 
 
 @pytest.mark.parametrize("policy", POLICIES)
-def test_visualizers_give_float32_maps_close_to_float32_ones(policy, mixed_lenets, digits_32,
-                                                             trained_lenet):
+def test_visualizers_give_float32_maps_close_to_float32_ones(
+    policy, mixed_lenets, digits_32, trained_lenet
+):
     model = mixed_lenets[policy]
     x = digits_32[2][:4]
     for method in (kerasconv.visualize.saliency_map, kerasconv.visualize.grad_cam):
