@@ -237,6 +237,13 @@ def train(
             )
         )
         if tensorboard:
+            try:
+                import tensorboard  # noqa: F401
+            except ImportError:
+                raise ValueError(
+                    "tensorboard=True needs the tensorboard package (no longer a TensorFlow "
+                    "dependency): pip install 'kerasconv[tensorboard]' or pip install tensorboard."
+                ) from None
             callback_list.append(keras.callbacks.TensorBoard(os.path.join(checkpoint_dir, "logs")))
     elif tensorboard:
         raise ValueError("tensorboard=True needs checkpoint_dir (logs go to checkpoint_dir/logs).")

@@ -121,3 +121,21 @@ def test_bad_data_is_rejected():
         kerasconv.training.train(_small_model(), "digits")
     with pytest.raises(ValueError, match="samples"):
         kerasconv.training.train(_small_model(), (np.zeros((4, 32, 32, 1)), np.zeros(3)))
+
+
+def test_tensorboard_without_the_package_or_a_folder_is_a_clear_error(digits_32, tmp_path):
+    import importlib.util
+
+    data = (digits_32[0][:8], digits_32[1][:8])
+    with pytest.raises(ValueError, match="checkpoint_dir"):
+        kerasconv.training.train(_small_model(), data, tensorboard=True, verbose=0)
+    if importlib.util.find_spec("tensorboard") is None:
+        with pytest.raises(ValueError, match="pip install"):
+            kerasconv.training.train(
+                _small_model(), data, tensorboard=True, checkpoint_dir=tmp_path, verbose=0
+            )
+    else:
+        kerasconv.training.train(
+            _small_model(), data, tensorboard=True, checkpoint_dir=tmp_path, verbose=0
+        )
+        assert (tmp_path / "logs").is_dir()
