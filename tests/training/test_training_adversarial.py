@@ -2,7 +2,7 @@
 
 Training eps = 0.1 on [0, 1] digits (8×8 digits upscaled to 32×32, so strokes are smooth and an
 L∞ budget of 0.1 already drops a natural LeNet-5 to about a third of its accuracy under PGD).
-To fit the test budget the robust model is fine-tuned from the natural fixture for 6 epochs of
+To fit the test budget the robust model is fine-tuned from the natural fixture for 10 epochs of
 FGSM with random start (Wong et al. 2020), the cheap form of Madry et al.'s training.
 """
 
@@ -29,7 +29,7 @@ def robust_lenet(trained_lenet, digits_32, tmp_path_factory):
     folder = tmp_path_factory.mktemp("adversarial")
     checkpoint = keras.callbacks.ModelCheckpoint(str(folder / "last.keras"))
     history = model.fit(
-        digits_32[0], digits_32[1], epochs=6, batch_size=64, verbose=0, callbacks=[checkpoint]
+        digits_32[0], digits_32[1], epochs=10, batch_size=64, verbose=0, callbacks=[checkpoint]
     )
     return model, inner, history, folder / "last.keras"
 

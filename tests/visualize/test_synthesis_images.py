@@ -31,7 +31,7 @@ def plain_maximization(trained_lenet):
 def test_activation_maximization_raises_class_scores(plain_maximization, logits_of, digits_32):
     result = plain_maximization
     start = result.history["score"][0]
-    # Starting from the blank image every class scores about the same, near 0.
+    # Starting from a noisy blank image every class scores about the same, near 0.
     assert np.all(np.abs(start) < 5.0)
     # Each synthesised image scores its class far above its start and above random images; on
     # average far above the real digits of the class; and most are classified as their class.
@@ -42,7 +42,7 @@ def test_activation_maximization_raises_class_scores(plain_maximization, logits_
     real_by_class = np.array([real[y_test == c].mean() for c in range(10)])
     assert np.all(result.scores > start + 10.0)
     assert np.all(result.scores > random_scores + 10.0)
-    assert result.scores.mean() > 2.0 * real_by_class.mean()
+    assert result.scores.mean() > 1.5 * real_by_class.mean()
     assert np.mean(logits_of(result.images).argmax(-1) == np.arange(10)) >= 0.8
     # The score recorded per step mostly increases.
     assert result.history["score"].shape == (40, 10)
