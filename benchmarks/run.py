@@ -219,7 +219,7 @@ def attack_section(quick):
         ("SmoothGrad (50 samples), LeNet-5, batch 32", lambda: visualize.smoothgrad(lenet, x)),
         ("Grad-CAM, LeNet-5, batch 32", lambda: visualize.grad_cam(lenet, x)),
         (
-            "integrated gradients (50 steps), LeNet-5, batch 32",
+            "integrated gradients (256 steps, the default), LeNet-5, batch 32",
             lambda: visualize.integrated_gradients(lenet, x),
         ),
     ):

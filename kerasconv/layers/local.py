@@ -16,23 +16,7 @@ import numpy as np
 from keras import ops
 
 from kerasconv._validation import check_choice, check_int
-
-
-def _pair(name, value):
-    if isinstance(value, (list, tuple)):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a pair of ints; got {value!r}.")
-        return tuple(check_int(name, v, minimum=1) for v in value)
-    value = check_int(name, value, minimum=1)
-    return (value, value)
-
-
-def _conv_length(length, kernel, stride, padding):
-    if length is None:
-        return None
-    if padding == "same":
-        return -(-length // stride)
-    return (length - kernel) // stride + 1
+from kerasconv.layers._geometry import as_pair, output_length
 
 
 def _check_image_shape(layer, input_shape):
@@ -60,8 +44,8 @@ class _UntiedConvBase(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.filters = check_int("filters", filters, minimum=1)
-        self.kernel_size = _pair("kernel_size", kernel_size)
-        self.strides = _pair("strides", strides)
+        self.kernel_size = as_pair("kernel_size", kernel_size)
+        self.strides = as_pair("strides", strides)
         self.padding = check_choice("padding", padding, ("valid", "same"))
         self.activation = keras.activations.get(activation)
         if not isinstance(use_bias, bool):
@@ -72,8 +56,8 @@ class _UntiedConvBase(keras.layers.Layer):
 
     def _output_hw(self, height, width):
         return (
-            _conv_length(height, self.kernel_size[0], self.strides[0], self.padding),
-            _conv_length(width, self.kernel_size[1], self.strides[1], self.padding),
+            output_length(height, self.kernel_size[0], self.strides[0], self.padding),
+            output_length(width, self.kernel_size[1], self.strides[1], self.padding),
         )
 
     def _patches(self, inputs):
@@ -191,7 +175,7 @@ class TiledConv2D(_UntiedConvBase):
 
     def __init__(self, filters, kernel_size, tile_size=2, **kwargs):
         super().__init__(filters, kernel_size, **kwargs)
-        self.tile_size = _pair("tile_size", tile_size)
+        self.tile_size = as_pair("tile_size", tile_size)
 
     def build(self, input_shape):
         _check_image_shape(self, input_shape)

@@ -20,24 +20,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from kerasconv._validation import check_choice, check_int
-
-
-def _pair(name, value):
-    if isinstance(value, (list, tuple)):
-        if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a pair of ints; got {value!r}.")
-        return tuple(check_int(name, v, minimum=1) for v in value)
-    value = check_int(name, value, minimum=1)
-    return (value, value)
-
-
-def _pooled_length(length, pool, stride, padding):
-    if length is None:
-        return None
-    if padding == "same":
-        return -(-length // stride)
-    return (length - pool) // stride + 1
+from kerasconv._validation import check_choice
+from kerasconv.layers._geometry import as_pair, output_length
 
 
 @keras.saving.register_keras_serializable(package="kerasconv")
@@ -66,8 +50,8 @@ class MaxPoolingWithArgmax2D(keras.layers.Layer):
 
     def __init__(self, pool_size=2, strides=None, padding="valid", **kwargs):
         super().__init__(**kwargs)
-        self.pool_size = _pair("pool_size", pool_size)
-        self.strides = self.pool_size if strides is None else _pair("strides", strides)
+        self.pool_size = as_pair("pool_size", pool_size)
+        self.strides = self.pool_size if strides is None else as_pair("strides", strides)
         self.padding = check_choice("padding", padding, ("valid", "same"))
 
     def build(self, input_shape):
@@ -92,8 +76,8 @@ class MaxPoolingWithArgmax2D(keras.layers.Layer):
         batch, height, width, channels = input_shape
         shape = (
             batch,
-            _pooled_length(height, self.pool_size[0], self.strides[0], self.padding),
-            _pooled_length(width, self.pool_size[1], self.strides[1], self.padding),
+            output_length(height, self.pool_size[0], self.strides[0], self.padding),
+            output_length(width, self.pool_size[1], self.strides[1], self.padding),
             channels,
         )
         return shape, shape
@@ -143,8 +127,8 @@ class MaxUnpooling2D(keras.layers.Layer):
 
     def __init__(self, size=2, output_size=None, **kwargs):
         super().__init__(**kwargs)
-        self.size = _pair("size", size)
-        self.output_size = None if output_size is None else _pair("output_size", output_size)
+        self.size = as_pair("size", size)
+        self.output_size = None if output_size is None else as_pair("output_size", output_size)
 
     def _check(self, shapes):
         if not isinstance(shapes, (list, tuple)) or len(shapes) not in (2, 3):
