@@ -125,18 +125,6 @@ def _check_size(label, input_shape, final_size, smallest):
             )
 
 
-def _common_args(include_top, weights, input_shape, pooling, classes, classifier_activation, shape):
-    return common.check_builder_args(
-        include_top=include_top,
-        weights=weights,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        default_shape=shape,
-    )
-
-
 @register(
     "alexnet",
     family="alexnet",
@@ -183,7 +171,7 @@ def AlexNet(
     if not isinstance(lrn, bool):
         raise TypeError(f"lrn must be True or False; got {lrn!r}.")
     dropout = _chain.check_positive_fraction("dropout", dropout)
-    input_shape = _common_args(
+    input_shape = common.check_standard_args(
         include_top, weights, input_shape, pooling, classes, classifier_activation, (227, 227, 3)
     )
     _check_size("AlexNet", input_shape, _alexnet_final_size, 67)
@@ -284,7 +272,7 @@ def ZFNet(
     if not isinstance(lrn, bool):
         raise TypeError(f"lrn must be True or False; got {lrn!r}.")
     dropout = _chain.check_positive_fraction("dropout", dropout)
-    input_shape = _common_args(
+    input_shape = common.check_standard_args(
         include_top, weights, input_shape, pooling, classes, classifier_activation, (224, 224, 3)
     )
     _check_size("ZF-Net", input_shape, _zfnet_final_size, 53)

@@ -88,6 +88,21 @@ def check_builder_args(
     return input_shape
 
 
+def check_standard_args(
+    include_top, weights, input_shape, pooling, classes, classifier_activation, default_shape
+):
+    """``check_builder_args`` with the keras.applications arguments in their usual order."""
+    return check_builder_args(
+        include_top=include_top,
+        weights=weights,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        default_shape=default_shape,
+    )
+
+
 def make_input(input_tensor, input_shape, name="input"):
     """Return ``(model_inputs, x)`` honouring ``input_tensor`` as keras.applications does."""
     if input_tensor is None:

@@ -108,18 +108,6 @@ def _auxiliary_head(x, name, classes, classifier_activation):
     )(x)
 
 
-def _check(include_top, weights, input_shape, pooling, classes, classifier_activation):
-    return common.check_builder_args(
-        include_top=include_top,
-        weights=weights,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        default_shape=(224, 224, 3),
-    )
-
-
 @register(
     "googlenet",
     family="inception",
@@ -166,7 +154,9 @@ def GoogLeNet(
     if aux_classifiers and not include_top:
         raise ValueError("aux_classifiers=True needs include_top=True.")
     dropout = _chain.check_positive_fraction("dropout", dropout)
-    input_shape = _check(include_top, weights, input_shape, pooling, classes, classifier_activation)
+    input_shape = common.check_standard_args(
+        include_top, weights, input_shape, pooling, classes, classifier_activation, (224, 224, 3)
+    )
     _chain.check_min_size(
         "GoogLeNet" + (" with auxiliary classifiers" if aux_classifiers else ""),
         input_shape,
@@ -272,7 +262,9 @@ def BNInception(
         >>> model.get_layer("inception_5b").output.shape
         (None, 7, 7, 1024)
     """
-    input_shape = _check(include_top, weights, input_shape, pooling, classes, classifier_activation)
+    input_shape = common.check_standard_args(
+        include_top, weights, input_shape, pooling, classes, classifier_activation, (224, 224, 3)
+    )
     _chain.check_min_size("BN-Inception", input_shape, 32)
     inputs, x = common.make_input(input_tensor, input_shape)
     x = _conv_bn(x, 64, 7, "conv1", strides=2)

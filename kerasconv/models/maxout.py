@@ -42,18 +42,6 @@ def _dense_maxout(units, pieces, name, max_norm):
     ]
 
 
-def _check(include_top, weights, input_shape, pooling, classes, classifier_activation, shape):
-    return common.check_builder_args(
-        include_top=include_top,
-        weights=weights,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        default_shape=shape,
-    )
-
-
 def _classifier(classes, classifier_activation, max_norm):
     return keras.layers.Dense(
         classes,
@@ -114,7 +102,7 @@ def MaxoutMLP(
     pieces = check_int("pieces", pieces, minimum=1)
     dropout = _chain.check_positive_fraction("dropout", dropout)
     input_dropout = _chain.check_positive_fraction("input_dropout", input_dropout)
-    input_shape = _check(
+    input_shape = common.check_standard_args(
         include_top, weights, input_shape, pooling, classes, classifier_activation, (28, 28, 1)
     )
     layers = [keras.layers.Flatten(name="flatten")]
@@ -198,7 +186,7 @@ def MaxoutCIFAR(
 
     dropout = _chain.check_positive_fraction("dropout", dropout)
     input_dropout = _chain.check_positive_fraction("input_dropout", input_dropout)
-    input_shape = _check(
+    input_shape = common.check_standard_args(
         include_top, weights, input_shape, pooling, classes, classifier_activation, (32, 32, 3)
     )
     for side in input_shape[:-1]:
