@@ -33,7 +33,7 @@ import tensorflow as tf
 
 from kerasconv._cache import model_cache
 from kerasconv._validation import resolve_jit_compile
-from kerasconv.models.features import _symbolic_output, feature_extractor, find_layer
+from kerasconv.models.features import _connected_taps, feature_extractor, find_layer
 
 _SOFTMAX_NAMES = ("softmax",)
 
@@ -56,8 +56,11 @@ def _output_layer(model, output):
             f"Model {model.name!r} has {len(outputs) if outputs else 0} outputs; pass "
             f"output=<layer name> to choose one{f' (outputs: {names})' if names else ''}."
         )
-    history = outputs[0]._keras_history
-    return history.operation
+    operation = outputs[0]._keras_history.operation
+    # A nested head (``Sequential([backbone, head])``): the layer that makes the output is inside.
+    while isinstance(operation, keras.Model) and getattr(operation, "outputs", None):
+        operation = operation.outputs[0]._keras_history.operation
+    return operation
 
 
 def ends_in_softmax(model, output=None):
@@ -122,9 +125,9 @@ def logits_function(model, output=None):
 
 
 def _input_of(model, layer, name):
-    """A model mapping ``model``'s inputs to the input tensor of ``layer``."""
+    """A model mapping ``model``'s inputs to the input tensor of ``layer`` (also when nested)."""
     try:
-        tensor = layer.input
+        tensor = _connected_taps(model, {"input": (layer, "input")})["input"]
     except (AttributeError, ValueError) as error:
         raise ValueError(
             f"Cannot reach the input of layer {name!r} in model {model.name!r}: {error}"
@@ -270,20 +273,21 @@ class GradientEngine:
     @staticmethod
     def _split_forward(model, layer, output, use_logits):
         """``x -> (activation of layer, logits)`` in one pass, sharing the model's weights."""
-        activation = _symbolic_output(model, layer)
+        # The activation and the scored output come from one connected graph, also when the layer
+        # sits inside a nested model (see ``_connected_taps``).
+        tapped = (find_layer(model, layer), "output")
         if use_logits and ends_in_softmax(model, output):
             out_layer = _output_layer(model, output)
-            out_name = output or out_layer.name
-            body = _input_of(model, out_layer, out_name)
-            joint = keras.Model(model.inputs[0], [activation, body.output])
+            taps = _connected_taps(model, {"activation": tapped, "head": (out_layer, "input")})
             if isinstance(out_layer, (keras.layers.Softmax, keras.layers.Activation)):
                 finish = lambda h: h  # noqa: E731
             else:
                 finish = _PreActivation(out_layer)
         else:
-            target_tensor = model.outputs[0] if output is None else find_layer(model, output).output
-            joint = keras.Model(model.inputs[0], [activation, target_tensor])
+            head = (None, "output") if output is None else (find_layer(model, output), "output")
+            taps = _connected_taps(model, {"activation": tapped, "head": head})
             finish = lambda h: h  # noqa: E731
+        joint = keras.Model(model.inputs[0], [taps["activation"], taps["head"]])
 
         def forward(x):
             activation, hidden = joint(x, training=False)
