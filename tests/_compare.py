@@ -37,11 +37,16 @@ def float32_tolerance(reference, operations, safety=4.0):
 
 
 def assert_nontrivial(reference, name="reference", min_spread=0.0):
-    """Assert ``reference`` is finite, not all zero and not constant (spread > ``min_spread``)."""
+    """Assert ``reference`` is finite, not all zero and not constant (spread > ``min_spread``).
+
+    A single number only has to be non-zero.
+    """
     reference = np.asarray(reference, dtype="float64")
     assert reference.size > 0, f"{name} is empty"
     assert np.all(np.isfinite(reference)), f"{name} has non-finite values"
     assert np.any(reference != 0), f"{name} is all zero: the comparison would be vacuous"
+    if reference.size == 1:
+        return  # one non-zero number: nothing can be constant
     spread = float(reference.max() - reference.min())
     assert spread > min_spread, f"{name} is constant ({reference.flat[0]!r}): vacuous comparison"
 

@@ -78,11 +78,12 @@ def digit_figures():
     )
     plot.image_grid(
         np.concatenate([plain.images, regularised.images]),
-        titles=[f"{c} plain" for c in range(10)] + [f"{c} regularised" for c in range(10)],
+        titles=[f"class {c}" for c in range(10)] * 2,
         columns=10,
         normalize=None,
-        title="Class visualisations of LeNet-5 (top: plain ascent; bottom: L2 decay, blur, "
-        "norm clipping, jitter)",
+        cell_size=1.5,
+        title="Class visualisations of LeNet-5. Top row: plain ascent; bottom row: with L2 decay, "
+        "blur, norm clipping and jitter",
         path=os.path.join(HERE, "synthesis_maximization.png"),
     )
 
@@ -93,8 +94,9 @@ def digit_figures():
     grid = [images] + [results[name].images for name in layers]
     titles = ["original"] * 4
     for name in layers:
-        error = kerasconv.visualize.reconstruction_error(results[name].images, images).mean()
-        titles += [f"{name} (mse {error:.3f})"] * 4
+        # Each panel's own error: the mean squared pixel error of that reconstruction.
+        errors = kerasconv.visualize.reconstruction_error(results[name].images, images)
+        titles += [f"{name}: mse {error:.3f}" for error in errors]
     plot.image_grid(
         np.concatenate(grid),
         titles=titles,
@@ -229,7 +231,8 @@ def photo_figures():
         columns=3,
         normalize=None,
         cell_size=2.4,
-        title="Fast style transfer (Johnson et al.): a TransformNet trained for 300 steps",
+        title="Fast style transfer (Johnson et al.), 300 training steps: the network has learnt "
+        "the style's colours, not yet to keep the content",
         path=os.path.join(HERE, "synthesis_fast_style.png"),
     )
 
