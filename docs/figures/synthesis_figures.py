@@ -28,16 +28,20 @@ def photo_crops(size=64, count=1400, seed=0):
     return x, y.astype("int32")
 
 
+DIGIT_FIGURES = ("evolution", "maximization", "inversion", "interpolation")
+
+
 def main(parts=("digits", "photos")):
-    if "digits" in parts:
-        digit_figures()
+    """``parts``: "digits", "photos", or single digit figures by name (e.g. "maximization")."""
+    chosen = [part for part in parts if part in DIGIT_FIGURES]
+    if "digits" in parts or chosen:
+        digit_figures(chosen or DIGIT_FIGURES)
     if "photos" in parts:
         photo_figures()
 
 
-def digit_figures():
+def digit_figures(which=DIGIT_FIGURES):
     import kerasconv
-    from kerasconv.visualize import plot
 
     x_train, y_train = kerasconv.data.load_arrays("digits", "train", image_size=32)
     x_test, y_test = kerasconv.data.load_arrays("digits", "test", image_size=32)
@@ -55,11 +59,29 @@ def digit_figures():
         verbose=0,
         callbacks=[evolution],
     )
-    evolution.plot(os.path.join(HERE, "synthesis_evolution.png"))
-    other = kerasconv.models.LeNet5(name="lenet_b")
-    kerasconv.training.train(
-        other, (x_train, y_train), epochs=15, batch_size=32, learning_rate=0.05, seed=1, verbose=0
-    )
+    if "evolution" in which:
+        evolution.plot(os.path.join(HERE, "synthesis_evolution.png"))
+    if "maximization" in which:
+        maximization_figure(lenet)
+    if "inversion" in which:
+        inversion_figure(lenet, x_test)
+    if "interpolation" in which:
+        other = kerasconv.models.LeNet5(name="lenet_b")
+        kerasconv.training.train(
+            other,
+            (x_train, y_train),
+            epochs=15,
+            batch_size=32,
+            learning_rate=0.05,
+            seed=1,
+            verbose=0,
+        )
+        interpolation_figure(lenet, other, start, x_test, y_test)
+
+
+def maximization_figure(lenet):
+    import kerasconv
+    from kerasconv.visualize import plot
 
     # Activation maximisation: plain gradient ascent vs Yosinski's regularisers.
     plain = kerasconv.visualize.activation_maximization(
@@ -87,6 +109,11 @@ def digit_figures():
         path=os.path.join(HERE, "synthesis_maximization.png"),
     )
 
+
+def inversion_figure(lenet, x_test):
+    import kerasconv
+    from kerasconv.visualize import plot
+
     # Inversion from several layers.
     layers = ["c1", "s2", "c3", "c5", "f6", "predictions"]
     images = x_test[:4]
@@ -105,6 +132,11 @@ def digit_figures():
         title="Reconstructions from LeNet-5 layers (Mahendran & Vedaldi)",
         path=os.path.join(HERE, "synthesis_inversion.png"),
     )
+
+
+def interpolation_figure(lenet, other, start, x_test, y_test):
+    import kerasconv
+    from kerasconv.visualize import plot
 
     # Loss along straight lines (Goodfellow et al.).
     line = np.linspace(-0.25, 1.25, 31)

@@ -137,14 +137,14 @@ def test_top_patches_are_the_strongest_receptive_field_crops(trained_lenet, digi
         assert activation[index, row, column] == pytest.approx(value, rel=1e-5)
         top, left, bottom, right = box
         assert (top, left) == (2 * row, 2 * column) and bottom - top == 14
-        np.testing.assert_array_equal(patch, images[index, top:bottom, left:right])
+        assert_close_nontrivial(patch, images[index, top:bottom, left:right], rtol=0)
 
 
 def test_filters_activations_and_embeddings(trained_lenet, digits_32):
     x_train, y_train, x_test, y_test = digits_32
     kernels = visualize.filters(trained_lenet)
-    np.testing.assert_array_equal(
-        kernels, np.moveaxis(trained_lenet.get_layer("c1").kernel.numpy(), -1, 0)
+    assert_close_nontrivial(
+        kernels, np.moveaxis(trained_lenet.get_layer("c1").kernel.numpy(), -1, 0), rtol=0
     )
     assert visualize.filters(trained_lenet, "c3").shape == (16, 5, 5, 6)
     maps = visualize.activations(trained_lenet, x_test[:3], ["c1", "s4"])
