@@ -100,7 +100,8 @@ def maximization_figure(lenet):
     )
     plot.image_grid(
         np.concatenate([plain.images, regularised.images]),
-        titles=[f"class {c}" for c in range(10)] * 2,
+        # Titles on the top row only: a title above the second row would overlap the first.
+        titles=[f"class {c}" for c in range(10)] + [""] * 10,
         columns=10,
         normalize=None,
         cell_size=1.5,
