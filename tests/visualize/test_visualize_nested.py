@@ -184,8 +184,8 @@ def test_synthesis_on_nested_layers_equals_the_flat_model(nested_forms, trained_
     x, _ = examples
     model = nested_forms["wrapper/backbone/"]
     prefix = "wrapper/backbone/"
-    flat_max = visualize.activation_maximization(trained_lenet, [0, 5], layer="c3", steps=2)
-    nested_max = visualize.activation_maximization(model, [0, 5], layer=prefix + "c3", steps=2)
+    flat_max = visualize.activation_maximization(trained_lenet, [0, 10], layer="c3", steps=2)
+    nested_max = visualize.activation_maximization(model, [0, 10], layer=prefix + "c3", steps=2)
     assert_nontrivial(flat_max.history["score"])
     assert_close_nontrivial(nested_max.images, flat_max.images, atol=1e-5)
     flat_inv = visualize.invert_features(trained_lenet, x[:2], "c3", steps=2)
