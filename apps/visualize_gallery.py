@@ -187,7 +187,10 @@ def main(argv=None):
         title="C3 activations",
     )
     scan = x_test[: 100 if smoke else 359]
-    for channel in (0, 1):
+    # Live maps only: a dead map (0 on every image) has no top patches. Take the two maps with the
+    # strongest activation over the scanned digits.
+    strength = visualize.activations(model, scan, ["c3"])["c3"].max(axis=(0, 1, 2))
+    for channel in np.argsort(-strength, kind="stable")[:2].tolist():
         top = visualize.top_patches(model, "c3", scan, channel=channel, k=6)
         page.add(
             section,
@@ -267,7 +270,7 @@ def main(argv=None):
     )
     layers = ["predictions", "f6", "c5"] if smoke else None
     results = [
-        visualize.model_randomization_test(model, x, name, y, layers=layers, absolute=False)
+        visualize.model_randomization_test(model, x, name, y, layers=layers)
         for name in ("gradient", "guided_backprop", "grad_cam")
     ]
     page.add(
@@ -287,7 +290,8 @@ def main(argv=None):
     page.add(
         section,
         "digits_deletion_insertion.png",
-        "Deletion and insertion curves.",
+        "Deletion (pixels set to black in the map's order) and insertion (pixels put back "
+        "into a black image); a random map for comparison.",
         plot.faithfulness_curves,
         curves,
     )

@@ -27,13 +27,15 @@ Example:
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 import numpy as np
 import tensorflow as tf
 
 from kerasconv._cache import model_cache
 from kerasconv._validation import resolve_jit_compile
-from kerasconv.models.features import _symbolic_output, feature_extractor, find_layer
+from kerasconv.models.features import _connected_taps, feature_extractor, find_layer
 
 _SOFTMAX_NAMES = ("softmax",)
 
@@ -56,8 +58,11 @@ def _output_layer(model, output):
             f"Model {model.name!r} has {len(outputs) if outputs else 0} outputs; pass "
             f"output=<layer name> to choose one{f' (outputs: {names})' if names else ''}."
         )
-    history = outputs[0]._keras_history
-    return history.operation
+    operation = outputs[0]._keras_history.operation
+    # A nested head (``Sequential([backbone, head])``): the layer that makes the output is inside.
+    while isinstance(operation, keras.Model) and getattr(operation, "outputs", None):
+        operation = operation.outputs[0]._keras_history.operation
+    return operation
 
 
 def ends_in_softmax(model, output=None):
@@ -122,9 +127,9 @@ def logits_function(model, output=None):
 
 
 def _input_of(model, layer, name):
-    """A model mapping ``model``'s inputs to the input tensor of ``layer``."""
+    """A model mapping ``model``'s inputs to the input tensor of ``layer`` (also when nested)."""
     try:
-        tensor = layer.input
+        tensor = _connected_taps(model, {"input": (layer, "input")})["input"]
     except (AttributeError, ValueError) as error:
         raise ValueError(
             f"Cannot reach the input of layer {name!r} in model {model.name!r}: {error}"
@@ -270,20 +275,21 @@ class GradientEngine:
     @staticmethod
     def _split_forward(model, layer, output, use_logits):
         """``x -> (activation of layer, logits)`` in one pass, sharing the model's weights."""
-        activation = _symbolic_output(model, layer)
+        # The activation and the scored output come from one connected graph, also when the layer
+        # sits inside a nested model (see ``_connected_taps``).
+        tapped = (find_layer(model, layer), "output")
         if use_logits and ends_in_softmax(model, output):
             out_layer = _output_layer(model, output)
-            out_name = output or out_layer.name
-            body = _input_of(model, out_layer, out_name)
-            joint = keras.Model(model.inputs[0], [activation, body.output])
+            taps = _connected_taps(model, {"activation": tapped, "head": (out_layer, "input")})
             if isinstance(out_layer, (keras.layers.Softmax, keras.layers.Activation)):
                 finish = lambda h: h  # noqa: E731
             else:
                 finish = _PreActivation(out_layer)
         else:
-            target_tensor = model.outputs[0] if output is None else find_layer(model, output).output
-            joint = keras.Model(model.inputs[0], [activation, target_tensor])
+            head = (None, "output") if output is None else (find_layer(model, output), "output")
+            taps = _connected_taps(model, {"activation": tapped, "head": head})
             finish = lambda h: h  # noqa: E731
+        joint = keras.Model(model.inputs[0], [taps["activation"], taps["head"]])
 
         def forward(x):
             activation, hidden = joint(x, training=False)
@@ -452,79 +458,121 @@ class GradientEngine:
 # --- modified backward passes: guided backpropagation and the deconvnet -------------------------
 
 
-@tf.custom_gradient
-def _guided_relu(x):
-    """ReLU whose backward pass keeps only positive gradients at positive inputs (Springenberg)."""
-    y = tf.nn.relu(x)
+def _rule_relu(x, rule, threshold=0.0, max_value=None):
+    """``clip(x, threshold, max_value)`` (a ReLU, optionally capped) with a modified backward pass.
 
-    def backward(upstream):
-        return tf.nn.relu(upstream) * tf.cast(x > 0, upstream.dtype)
+    ``"guided"`` (Springenberg et al.): only positive gradients pass, and only where the forward
+    unit was active (``threshold < x < max_value``); ``"deconvnet"`` (Zeiler & Fergus): a ReLU of
+    the gradient, whatever the forward input.
+    """
 
-    return y, backward
+    @tf.custom_gradient
+    def relu(x):
+        low = tf.cast(threshold, x.dtype)
+        y = tf.where(x > low, x, tf.zeros_like(x))
+        active = x > low
+        if max_value is not None:
+            high = tf.cast(max_value, x.dtype)
+            y = tf.minimum(y, high)
+            active = tf.logical_and(active, x < high)
+
+        def backward(upstream):
+            if rule == "guided":
+                return tf.nn.relu(upstream) * tf.cast(active, upstream.dtype)
+            return tf.nn.relu(upstream)
+
+        return y, backward
+
+    return relu(x)
 
 
-@tf.custom_gradient
-def _deconvnet_relu(x):
-    """ReLU whose backward pass is a ReLU of the gradient (Zeiler & Fergus's deconvnet)."""
-    y = tf.nn.relu(x)
-
-    def backward(upstream):
-        return tf.nn.relu(upstream)
-
-    return y, backward
-
-
-RELU_RULES = {"guided": _guided_relu, "deconvnet": _deconvnet_relu}
+RELU_RULES = ("guided", "deconvnet")
 
 
 class _RuleReLU(keras.layers.Layer):
     """A ReLU with a modified backward pass; lives only inside kerasconv's internal clones."""
 
-    def __init__(self, rule, **kwargs):
+    def __init__(self, rule, threshold=0.0, max_value=None, **kwargs):
         super().__init__(**kwargs)
         self.rule = rule
+        self.threshold = threshold
+        self.max_value = max_value
 
     def call(self, inputs):
-        return RELU_RULES[self.rule](inputs)
+        return _rule_relu(inputs, self.rule, self.threshold, self.max_value)
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "rule": self.rule}
+        return {
+            **super().get_config(),
+            "rule": self.rule,
+            "threshold": self.threshold,
+            "max_value": self.max_value,
+        }
+
+
+def _activation_name(activation):
+    if activation is None:
+        return None
+    if isinstance(activation, str):
+        return activation
+    return getattr(activation, "__name__", None) or type(activation).__name__
 
 
 def _is_relu(activation):
-    if activation is None:
-        return False
-    if activation is keras.activations.relu:
-        return True
-    return getattr(activation, "__name__", None) == "relu"
+    return activation is keras.activations.relu or _activation_name(activation) == "relu"
 
 
-def _plain_relu_layer(layer):
+# Activations (by name) that the rules replace: a ReLU, and ReLU6 = a ReLU capped at 6.
+_RULE_ACTIVATIONS = {"relu": None, "relu6": 6.0}
+# Piecewise or smooth ReLU relatives whose backward pass is left alone (with a warning).
+_OTHER_RECTIFIERS = ("leaky_relu", "elu", "selu", "gelu", "silu", "swish", "celu", "glu", "mish")
+
+
+def _relu_variant(layer):
+    """``(threshold, max_value)`` when ``layer`` is a ReLU the rules can replace, else None."""
     if isinstance(layer, keras.layers.ReLU):
-        return (
-            layer.max_value is None
-            and float(layer.negative_slope) == 0.0
-            and float(layer.threshold) == 0.0
-        )
+        if float(layer.negative_slope) != 0.0:
+            return None
+        max_value = None if layer.max_value is None else float(layer.max_value)
+        return float(layer.threshold), max_value
     if isinstance(layer, keras.layers.Activation):
-        return _is_relu(layer.activation)
-    return False
+        name = _activation_name(layer.activation)
+        if name in _RULE_ACTIVATIONS:
+            return 0.0, _RULE_ACTIVATIONS[name]
+    return None
 
 
-def _rule_clone_function(rule):
-    function = RELU_RULES[rule]
+def _unsupported_rectifier(layer):
+    """A short description when ``layer`` is a ReLU relative the rules leave unchanged."""
+    if isinstance(layer, (keras.layers.LeakyReLU, keras.layers.ELU, keras.layers.PReLU)):
+        return f"{layer.name} ({type(layer).__name__})"
+    if isinstance(layer, keras.layers.ReLU) and float(layer.negative_slope) != 0.0:
+        return f"{layer.name} (ReLU with negative_slope={layer.negative_slope})"
+    activation = _activation_name(getattr(layer, "activation", None))
+    if activation in _OTHER_RECTIFIERS:
+        return f"{layer.name} ({activation})"
+    return None
 
+
+def _rule_clone_function(rule, unsupported):
     def clone(layer):
         if isinstance(layer, keras.Model):
             return layer.__class__.from_config(layer.get_config())
-        if _plain_relu_layer(layer):
-            return _RuleReLU(rule, name=layer.name, dtype=layer.dtype_policy)
+        variant = _relu_variant(layer)
+        if variant is not None:
+            threshold, max_value = variant
+            return _RuleReLU(rule, threshold, max_value, name=layer.name, dtype=layer.dtype_policy)
+        described = _unsupported_rectifier(layer)
+        if described is not None:
+            unsupported.append(described)
         config = layer.get_config()
-        if _is_relu(getattr(layer, "activation", None)) and "activation" in config:
-            config = dict(config, activation=function)
+        name = _activation_name(getattr(layer, "activation", None))
+        if "activation" in config and name in _RULE_ACTIVATIONS:
+            max_value = _RULE_ACTIVATIONS[name]
+            config = dict(config, activation=lambda x: _rule_relu(x, rule, 0.0, max_value))
         return layer.__class__.from_config(config)
 
     return clone
@@ -532,9 +580,17 @@ def _rule_clone_function(rule):
 
 class _RuleClone:
     def __init__(self, model, rule):
+        unsupported = []
         self.clone = keras.models.clone_model(
-            model, clone_function=_rule_clone_function(rule), recursive=True
+            model, clone_function=_rule_clone_function(rule, unsupported), recursive=True
         )
+        if unsupported:
+            warnings.warn(
+                f"The {rule!r} backward pass replaces ReLUs (also capped ones: ReLU(max_value=...), "
+                f"relu6) only; {', '.join(unsupported)} keep their ordinary gradient, so the "
+                "result mixes the rule with the plain gradient there.",
+                stacklevel=4,
+            )
         self.clone.trainable = False
         original, copied = model.weights, self.clone.weights
         if len(original) != len(copied) or any(
@@ -557,8 +613,10 @@ def relu_rule_clone(model, rule):
     """A cached clone of ``model`` whose ReLUs back-propagate by ``rule`` (``"guided"`` or
     ``"deconvnet"``), holding the model's current weights.
 
-    Standalone ``ReLU``/``Activation("relu")`` layers and ReLUs inside ``Conv``/``Dense``
-    layers' ``activation=`` are replaced, also inside nested models. Max pooling keeps its usual
+    Standalone ``ReLU``/``Activation("relu")`` layers (also capped: ``ReLU(max_value=...)``,
+    ``threshold=``, ``relu6``) and ReLUs inside ``Conv``/``Dense`` layers' ``activation=`` are
+    replaced, also inside nested models. ``LeakyReLU``, ``ELU``, ``PReLU`` and smooth relatives
+    keep their ordinary gradient, with a warning naming them. Max pooling keeps its usual
     gradient, which routes each gradient to the position that won the forward max: exactly
     Zeiler & Fergus's unpooling with switches. The user's model is never modified.
     """

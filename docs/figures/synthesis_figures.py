@@ -28,16 +28,20 @@ def photo_crops(size=64, count=1400, seed=0):
     return x, y.astype("int32")
 
 
+DIGIT_FIGURES = ("evolution", "maximization", "inversion", "interpolation")
+
+
 def main(parts=("digits", "photos")):
-    if "digits" in parts:
-        digit_figures()
+    """``parts``: "digits", "photos", or single digit figures by name (e.g. "maximization")."""
+    chosen = [part for part in parts if part in DIGIT_FIGURES]
+    if "digits" in parts or chosen:
+        digit_figures(chosen or DIGIT_FIGURES)
     if "photos" in parts:
         photo_figures()
 
 
-def digit_figures():
+def digit_figures(which=DIGIT_FIGURES):
     import kerasconv
-    from kerasconv.visualize import plot
 
     x_train, y_train = kerasconv.data.load_arrays("digits", "train", image_size=32)
     x_test, y_test = kerasconv.data.load_arrays("digits", "test", image_size=32)
@@ -55,11 +59,29 @@ def digit_figures():
         verbose=0,
         callbacks=[evolution],
     )
-    evolution.plot(os.path.join(HERE, "synthesis_evolution.png"))
-    other = kerasconv.models.LeNet5(name="lenet_b")
-    kerasconv.training.train(
-        other, (x_train, y_train), epochs=15, batch_size=32, learning_rate=0.05, seed=1, verbose=0
-    )
+    if "evolution" in which:
+        evolution.plot(os.path.join(HERE, "synthesis_evolution.png"))
+    if "maximization" in which:
+        maximization_figure(lenet)
+    if "inversion" in which:
+        inversion_figure(lenet, x_test)
+    if "interpolation" in which:
+        other = kerasconv.models.LeNet5(name="lenet_b")
+        kerasconv.training.train(
+            other,
+            (x_train, y_train),
+            epochs=15,
+            batch_size=32,
+            learning_rate=0.05,
+            seed=1,
+            verbose=0,
+        )
+        interpolation_figure(lenet, other, start, x_test, y_test)
+
+
+def maximization_figure(lenet):
+    import kerasconv
+    from kerasconv.visualize import plot
 
     # Activation maximisation: plain gradient ascent vs Yosinski's regularisers.
     plain = kerasconv.visualize.activation_maximization(
@@ -78,13 +100,20 @@ def digit_figures():
     )
     plot.image_grid(
         np.concatenate([plain.images, regularised.images]),
-        titles=[f"{c} plain" for c in range(10)] + [f"{c} regularised" for c in range(10)],
+        # Titles on the top row only: a title above the second row would overlap the first.
+        titles=[f"class {c}" for c in range(10)] + [""] * 10,
         columns=10,
         normalize=None,
-        title="Class visualisations of LeNet-5 (top: plain ascent; bottom: L2 decay, blur, "
-        "norm clipping, jitter)",
+        cell_size=1.5,
+        title="Class visualisations of LeNet-5. Top row: plain ascent; bottom row: with L2 decay, "
+        "blur, norm clipping and jitter",
         path=os.path.join(HERE, "synthesis_maximization.png"),
     )
+
+
+def inversion_figure(lenet, x_test):
+    import kerasconv
+    from kerasconv.visualize import plot
 
     # Inversion from several layers.
     layers = ["c1", "s2", "c3", "c5", "f6", "predictions"]
@@ -93,8 +122,9 @@ def digit_figures():
     grid = [images] + [results[name].images for name in layers]
     titles = ["original"] * 4
     for name in layers:
-        error = kerasconv.visualize.reconstruction_error(results[name].images, images).mean()
-        titles += [f"{name} (mse {error:.3f})"] * 4
+        # Each panel's own error: the mean squared pixel error of that reconstruction.
+        errors = kerasconv.visualize.reconstruction_error(results[name].images, images)
+        titles += [f"{name}: mse {error:.3f}" for error in errors]
     plot.image_grid(
         np.concatenate(grid),
         titles=titles,
@@ -103,6 +133,11 @@ def digit_figures():
         title="Reconstructions from LeNet-5 layers (Mahendran & Vedaldi)",
         path=os.path.join(HERE, "synthesis_inversion.png"),
     )
+
+
+def interpolation_figure(lenet, other, start, x_test, y_test):
+    import kerasconv
+    from kerasconv.visualize import plot
 
     # Loss along straight lines (Goodfellow et al.).
     line = np.linspace(-0.25, 1.25, 31)
@@ -229,7 +264,8 @@ def photo_figures():
         columns=3,
         normalize=None,
         cell_size=2.4,
-        title="Fast style transfer (Johnson et al.): a TransformNet trained for 300 steps",
+        title="Fast style transfer (Johnson et al.), 300 training steps: the network has learnt "
+        "the style's colours, not yet to keep the content",
         path=os.path.join(HERE, "synthesis_fast_style.png"),
     )
 

@@ -65,25 +65,90 @@ def find_layer(model, name):
     return path[-1]
 
 
+def _holds(model, layers):
+    """Whether ``model`` (a nested model) contains any of ``layers`` (by identity), at any depth."""
+    for layer in model.layers:
+        if any(layer is wanted for wanted in layers):
+            return True
+        if isinstance(layer, keras.Model) and _holds(layer, layers):
+            return True
+    return False
+
+
+def _run_graph(model, inputs, call):
+    """Run ``model``'s layer graph on ``inputs`` calling each layer through ``call(layer, ...)``."""
+    if isinstance(model, keras.Sequential):
+        outputs = inputs
+        for layer in model.layers:
+            outputs = call(layer, outputs)
+        return outputs
+    run = getattr(model, "_run_through_graph", None)
+    if run is None or not getattr(model, "_nodes_by_depth", None):
+        raise ValueError(
+            f"Model {model.name!r} is a subclassed model; kerasconv can reach layers inside "
+            "functional and Sequential models only."
+        )
+    return run(inputs, call_fn=call)
+
+
+def _connected_taps(model, requests):
+    """Symbolic tensors of the requested layers, all in ONE graph from ``model``'s inputs.
+
+    ``requests`` maps a key to ``(layer, "output" | "input")``; ``layer=None`` stands for the
+    model's (first) output. When every requested layer sits directly in ``model``, its own graph
+    is used. Otherwise the model's graph is run again from its inputs, descending into each nested
+    model that holds a requested layer, so that the tapped activations and the outputs downstream
+    of them are connected: a gradient of the outputs with respect to a nested activation is then
+    the true one. (Calling an extractor of the inner model on the outer tensors instead would give
+    a second branch that the outputs do not depend on, and gradients of zero.)
+    """
+    inputs = model.inputs
+    layers = [layer for layer, _ in requests.values() if layer is not None]
+    # A layer called once, directly in ``model``: its own tensors are in ``model``'s graph. (A
+    # layer shared with another model, or called again, may have its first call elsewhere.)
+    if all(
+        any(layer is top for top in model.layers) and len(getattr(layer, "_inbound_nodes", ())) == 1
+        for layer in layers
+    ):
+        found = {}
+        for key, (layer, where) in requests.items():
+            if layer is None:
+                found[key] = model.outputs[0]
+            else:
+                found[key] = layer.input if where == "input" else layer.output
+        return found
+    found = {}
+
+    def call(operation, *args, **kwargs):
+        for key, (layer, where) in requests.items():
+            if layer is operation and where == "input" and key not in found:
+                found[key] = args[0]
+        if isinstance(operation, keras.Model) and _holds(operation, layers):
+            outputs = _run_graph(operation, args[0], call)
+        else:
+            outputs = operation(*args, **kwargs)
+        for key, (layer, where) in requests.items():
+            if layer is operation and where == "output" and key not in found:
+                found[key] = outputs
+        return outputs
+
+    outputs = _run_graph(model, inputs[0] if len(inputs) == 1 else inputs, call)
+    for key, (layer, _) in requests.items():
+        if layer is None:
+            found[key] = keras.tree.flatten(outputs)[0]
+        elif key not in found:
+            raise ValueError(
+                f"Layer {layer.name!r} is not connected to the inputs of model {model.name!r}."
+            )
+    return found
+
+
 def _symbolic_output(model, name):
     """The symbolic output of layer ``name`` expressed in terms of ``model``'s own inputs."""
     path = _find_path(model, name)
     if path is None:
         find_layer(model, name)  # raises the helpful error
-    if len(path) == 1:
-        return path[0].output
-    # The layer lives inside a nested model: rebuild the route from the outer inputs by calling an
-    # extractor of the inner model on the tensors the inner model received in the outer graph.
-    inner = path[0]
-    nodes = [node for node in inner._inbound_nodes if node.input_tensors]
-    if not nodes:
-        raise ValueError(
-            f"Nested model {inner.name!r} is not connected to {model.name!r}'s inputs."
-        )
-    inner_name = "/".join(layer.name for layer in path[1:])
-    inner_extractor = keras.Model(inner.inputs, _symbolic_output(inner, inner_name))
-    arguments = nodes[0].input_tensors
-    return inner_extractor(arguments[0] if len(arguments) == 1 else list(arguments))
+    return _connected_taps(model, {name: (path[-1], "output")})[name]
 
 
 def feature_extractor(model, layers, name=None):
@@ -117,7 +182,16 @@ def feature_extractor(model, layers, name=None):
             f"Model {model.name!r} has no symbolic inputs (a subclassed model that was never "
             "built functionally); build it with keras.Input or call it on data first."
         )
-    outputs = {layer: _symbolic_output(model, layer) for layer in layers}
+    requests = {}
+    for layer in layers:
+        if isinstance(layer, keras.layers.Layer):
+            requests[layer.name] = (layer, "output")
+            continue
+        path = _find_path(model, layer) if isinstance(layer, str) else None
+        if path is None:
+            find_layer(model, layer)  # raises the helpful error
+        requests[layer] = (path[-1], "output")
+    outputs = _connected_taps(model, requests)
     if len(inputs) == 1:
         inputs = inputs[0]
     return keras.Model(inputs, outputs, name=name or f"{model.name}_features")
@@ -126,7 +200,8 @@ def feature_extractor(model, layers, name=None):
 def endpoints(model_or_name):
     """Documented endpoint names of a registered model, given its registry name or a built model.
 
-    A built model is looked up by its ``name``; a model not in the registry lists all its layers.
+    A built model is looked up by its ``name``; a model not in the registry lists all its layers,
+    those inside nested models as ``"backbone/conv1"``.
     """
     from kerasconv.models.registry import get_info
 
@@ -141,4 +216,5 @@ def endpoints(model_or_name):
     names = {layer.name for layer in model_or_name.layers}
     if documented and set(documented) <= names:
         return documented
-    return tuple(layer.name for layer in model_or_name.layers)
+    # Layers of nested models too, by the "outer/inner" names every tool accepts.
+    return tuple(_all_layer_names(model_or_name))

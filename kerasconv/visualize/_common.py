@@ -30,6 +30,11 @@ def prepare_images(model, x, name="x"):
 
     check_model(model)
     expected = tuple(model.inputs[0].shape[1:])
+    if len(expected) != 3:
+        raise ValueError(
+            f"Model {model.name!r} takes inputs of shape {expected}; kerasconv's visualisers need "
+            "an image input (height, width, channels)."
+        )
     x = check_image_batch(
         name, x, channels=expected[-1] if len(expected) == 3 else None, allow_single=True
     )

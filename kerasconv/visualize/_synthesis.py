@@ -31,11 +31,16 @@ class OptimizationResult:
         history: ``{name: (steps, batch) array}`` of per-step, per-sample quantities (the score or
             loss before each step's update), for convergence plots and tests.
         scores: the final per-sample objective (score for maximisation, loss for minimisation).
+        stuck: activation maximisation only: ``(batch,)`` bool, targets whose score never moved
+            (dead units); ``None`` elsewhere.
+        restarted: activation maximisation only: targets restarted from a waking start.
     """
 
     images: np.ndarray
     history: dict
     scores: np.ndarray
+    stuck: np.ndarray | None = None
+    restarted: np.ndarray | None = None
 
 
 def cached(model, key, build):

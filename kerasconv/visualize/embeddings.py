@@ -75,7 +75,10 @@ def project(codes, method="tsne", seed=0, perplexity=30.0):
 def nearest_neighbors(queries, database, k=5, exclude_self=False):
     """Indices ``(Q, k)`` of the ``k`` nearest rows of ``database`` to each query (L2).
 
-    ``exclude_self`` drops exact matches at distance 0 (queries taken from the database).
+    ``exclude_self``: ``True`` drops, for each query, the database rows identical to it (queries
+    taken from the database); an array of ``Q`` database indices drops exactly those rows (query
+    ``i`` is ``database[exclude_self[i]]``). Either way by identity, never by a distance threshold:
+    squared distances computed by expansion are not exactly zero at large feature norms.
     """
     check_int("k", k, minimum=1)
     queries = np.asarray(queries, dtype="float64").reshape(len(queries), -1)
@@ -85,10 +88,25 @@ def nearest_neighbors(queries, database, k=5, exclude_self=False):
             f"queries have {queries.shape[1]} features but database has {database.shape[1]}."
         )
     distances = (queries**2).sum(1)[:, None] - 2 * queries @ database.T + (database**2).sum(1)[None]
-    if exclude_self:
-        distances = np.where(distances <= 1e-9, np.inf, distances)
-    if k > database.shape[0]:
-        raise ValueError(f"k={k} is larger than the database ({database.shape[0]} rows).")
+    distances = np.maximum(distances, 0.0)
+    if exclude_self is True:
+        same = np.all(queries[:, None, :] == database[None, :, :], axis=2)
+        distances = np.where(same, np.inf, distances)
+    elif exclude_self is not False and exclude_self is not None:
+        indices = np.asarray(exclude_self)
+        if indices.shape != (len(queries),) or indices.dtype.kind not in "iu":
+            raise ValueError(
+                "exclude_self must be True/False or one database index per query "
+                f"(shape ({len(queries)},)); got {exclude_self!r}."
+            )
+        if indices.min(initial=0) < 0 or indices.max(initial=0) >= len(database):
+            raise ValueError(f"exclude_self indices must be in [0, {len(database) - 1}].")
+        distances[np.arange(len(queries)), indices] = np.inf
+    excluded = int(np.isinf(distances).sum(1).max(initial=0))
+    if k > database.shape[0] - excluded:
+        raise ValueError(
+            f"k={k} is larger than the database ({database.shape[0]} rows, {excluded} excluded)."
+        )
     return np.argsort(distances, axis=1, kind="stable")[:, :k]
 
 

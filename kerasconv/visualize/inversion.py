@@ -84,6 +84,20 @@ def invert_features(
     """
     images = check_image_batch("images", images, allow_single=True)
     layer = _check_layers(model, layer)[0]
+    expected = syn.model_input_shape(model)
+    if (
+        expected is not None
+        and len(expected) == 3
+        and any(
+            want is not None and want != got
+            for want, got in zip(expected, images.shape[1:], strict=True)
+        )
+    ):
+        size = "×".join("any" if side is None else str(side) for side in expected)
+        raise ValueError(
+            f"images must have shape (batch, {size}) for model {model.name!r}; got "
+            f"{tuple(images.shape)}."
+        )
     steps = check_int("steps", steps, minimum=1)
     learning_rate = check_float("learning_rate", learning_rate, 0.0, strict_minimum=True)
     tv_weight = syn.check_weight("tv_weight", tv_weight)

@@ -26,6 +26,8 @@ All targets are optimised at once as one batch in one compiled loop.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import tensorflow as tf
 
@@ -87,6 +89,7 @@ def activation_maximization(
     progress=None,
     progress_every=50,
     jit_compile="auto",
+    wake=True,
 ):
     """One image per target that maximises it (Simonyan et al. 2013; Yosinski et al. 2015).
 
@@ -116,6 +119,12 @@ def activation_maximization(
             a ReLU network whose first-layer biases are all negative is dead at a blank image:
             every gradient is zero there and a zero start never moves.
         image_shape: ``(H, W, C)`` when the model's input size is not fixed.
+        wake: what to do with targets whose score never moved (a unit dead at the start: zero
+            gradient, so the image stays the start). ``True`` restarts them from the baseline
+            plus uniform noise in ``[0, 1)``, a bright start that wakes most ReLU units; an image
+            batch (e.g. training images) restarts each from the image that excites it most, the
+            surest start for a unit that is alive on real data; ``False`` only reports them.
+            Applies when ``init`` is ``"random"`` or ``"zeros"``.
         seed: seed of the random start and jitter.
         progress: ``progress(step, total, metrics)`` called every ``progress_every`` steps.
         jit_compile: ``"auto"`` (XLA on GPU only), True or False.
@@ -123,7 +132,8 @@ def activation_maximization(
     Returns:
         :class:`OptimizationResult`: ``images`` (the baseline plus the optimised deviation),
         ``history["score"]`` ``(steps, batch)`` scores before each step, ``scores`` the final
-        scores.
+        scores, ``restarted`` (targets restarted from the waking start) and ``stuck`` (targets
+        that never moved even then: their images are the start; a warning names them).
 
     Example:
         >>> import kerasconv
@@ -158,6 +168,13 @@ def activation_maximization(
     shape = tuple(int(side) for side in shape)
     score_fn, size = _score_function(model, layer, objective)
     targets = np.atleast_1d(np.asarray(list(targets) if not np.isscalar(targets) else targets))
+    if layer is not None and targets.dtype.kind in "iu" and targets.size:
+        kind = "channel" if len(_layer_shape(model, layer)) == 4 else "unit"
+        if targets.min() < 0 or targets.max() >= size:
+            raise ValueError(
+                f"targets must be {kind} indices of layer {layer!r} in [0, {size - 1}] (it has "
+                f"{size} {kind}s); got values from {targets.min()} to {targets.max()}."
+            )
     targets = check_labels("targets", targets, len(targets), num_classes=size)
     batch = int(targets.shape[0])
     baseline = tf.broadcast_to(tf.constant(np.asarray(baseline, "float32")), (batch,) + shape)
@@ -223,14 +240,74 @@ def activation_maximization(
     start = syn.initial_images(init, (batch,) + shape, seed, baseline=0.0)
     if not isinstance(init, str):
         start = start - baseline
-    state, history = syn.run_loop(
-        loop,
-        (start, targets, baseline, tf.constant(seed, tf.int32)),
-        steps,
-        ("score",),
-        progress_every,
-        progress,
+
+    def run(start, targets, baseline):
+        state, history = syn.run_loop(
+            loop,
+            (start, targets, baseline, tf.constant(seed, tf.int32)),
+            steps,
+            ("score",),
+            progress_every,
+            progress,
+        )
+        images = state[2] + state[0]
+        return images.numpy(), history["score"], final_score(images, targets).numpy()
+
+    images, history, scores = run(start, targets, baseline)
+    # A unit that is dead at the start (a ReLU whose input is negative there) has a zero gradient:
+    # the image never moves and its score never changes. Such targets are restarted from a start
+    # that wakes most units: the baseline plus uniform noise in [0, 1) (a bright, positive image;
+    # for images in [0, 1] as the digits, the whole range). What stays dead is reported.
+    stuck = _never_moved(history, scores)
+    restarted = np.zeros(batch, bool)
+    if wake is not False and wake is not None and isinstance(init, str) and stuck.any():
+        index = np.flatnonzero(stuck)
+        if wake is True:
+            wake_start = tf.random.stateless_uniform((len(index),) + shape, seed=[int(seed), 11])
+        else:
+            wake_start = _strongest_images(wake, tf.gather(targets, index), final_score, shape)
+            wake_start = wake_start - tf.gather(baseline, index)
+        wake_images, wake_history, wake_scores = run(
+            wake_start, tf.gather(targets, index), tf.gather(baseline, index)
+        )
+        images[index], history[:, index], scores[index] = wake_images, wake_history, wake_scores
+        restarted[index] = True
+        stuck[index] = _never_moved(wake_history, wake_scores)
+    if stuck.any():
+        warnings.warn(
+            f"activation maximisation: targets {targets.numpy()[stuck].tolist()} of "
+            f"{'the classes' if layer is None else repr(layer)} never moved (a dead unit: zero "
+            "gradient at the start); their images are the start. Try init= a real image that "
+            "activates them.",
+            stacklevel=2,
+        )
+    return syn.OptimizationResult(
+        images=images, history={"score": history}, scores=scores, stuck=stuck, restarted=restarted
     )
-    images = state[2] + state[0]
-    scores = final_score(images, targets).numpy()
-    return syn.OptimizationResult(images=images.numpy(), history=history, scores=scores)
+
+
+def _strongest_images(candidates, targets, score, shape):
+    """For each target, the candidate image that excites it most (a real-image start)."""
+    candidates = np.asarray(candidates, dtype="float32")
+    if candidates.ndim != 4 or tuple(candidates.shape[1:]) != tuple(shape):
+        raise ValueError(
+            f"wake must be True, False or candidate images (n, {', '.join(map(str, shape))}); "
+            f"got shape {candidates.shape}."
+        )
+    candidates = tf.constant(candidates)
+    count = int(candidates.shape[0])
+    chosen = [
+        int(tf.argmax(score(candidates, tf.fill([count], target))))
+        for target in targets.numpy().tolist()
+    ]
+    return tf.gather(candidates, chosen)
+
+
+def _never_moved(history, final):
+    """Targets whose score never changed over the steps (zero gradient: a dead unit)."""
+    scores = np.concatenate([np.asarray(history), np.asarray(final)[None]], axis=0)
+    return np.all(scores == scores[:1], axis=0)
+
+
+def _layer_shape(model, layer):
+    return tuple(feature_extractor(model, [layer]).outputs[0].shape)

@@ -110,7 +110,7 @@ def _copy(model):
 
 
 def model_randomization_test(
-    model, x, method="saliency", target=None, *, layers=None, seed=0, absolute=True, **options
+    model, x, method="saliency", target=None, *, layers=None, seed=0, absolute=False, **options
 ):
     """Cascading model-parameter randomisation (Adebayo et al. 2018).
 
@@ -122,8 +122,10 @@ def model_randomization_test(
         layers: layer names to randomise, in order (default: every layer with weights, from the
             output down).
         seed: seed of the re-initialisation.
-        absolute: compare absolute values of the maps; ``False`` compares signed maps (channels
-            summed), which separates the methods most clearly (Adebayo et al.'s Fig. 2 shows both).
+        absolute: ``False`` (default) compares signed maps (channels summed), which separates
+            the plain gradient (decorrelates) from guided backprop (stays correlated); ``True``
+            compares absolute values, where on the digits LeNet both stay correlated and the
+            test no longer separates them (Adebayo et al.'s Fig. 2 shows both).
 
     Returns:
         :class:`RandomizationResult`.
@@ -271,14 +273,18 @@ def deletion_insertion(
     *,
     steps=32,
     deletion_baseline=0.0,
-    insertion_baseline="blur",
+    insertion_baseline=0.0,
     output=None,
 ):
     """Deletion and insertion curves of attribution ``maps`` (Petsiuk et al. 2018).
 
     Pixels are ranked by ``maps`` (highest first). Deletion replaces the top fraction of pixels
-    by ``deletion_baseline`` (black by default); insertion starts from ``insertion_baseline`` (a
-    blurred copy by default) and puts the top fraction back. Each curve has ``steps + 1`` points
+    by ``deletion_baseline`` (black by default); insertion starts from ``insertion_baseline``
+    (black by default) and puts the top fraction back. Petsiuk et al. insert into a blurred copy
+    (``insertion_baseline="blur"``), but on small images such as the digits the blurred copy is
+    still classified almost perfectly, so insertion then cannot tell a map from chance: on 16 test
+    digits and the test LeNet-5, insertion AUC 0.999 for saliency vs 0.996 for a random map with
+    the blur, 0.913 vs 0.659 from black. Each curve has ``steps + 1`` points
     from 0% to 100%; the AUC is their trapezoidal mean. All steps run in one compiled loop.
 
     Args:

@@ -8,6 +8,7 @@ under the winning unit's receptive field (computed exactly by :func:`receptive_f
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -144,6 +145,20 @@ def top_patches(model, layer, data, channel=None, unit=None, k=9, batch_size=128
         raise ValueError("data is empty.")
     values = np.concatenate(values)
     indices = np.concatenate(indices)
+    what = f"channel {channel}" if channel is not None else f"unit {unit}"
+    if float(values.max()) == float(values.min()):
+        raise ValueError(
+            f"{what} of layer {layer!r} has the same activation ({float(values.max()):g}) on all "
+            f"{seen} images: a dead unit, so no patch excites it more than another. Pick a live "
+            "channel (e.g. the one with the largest activation over the data)."
+        )
+    ties = int(np.sum(values > values.min()))
+    if ties < k:
+        warnings.warn(
+            f"only {ties} of {seen} images activate {what} of layer {layer!r} above its minimum "
+            f"({float(values.min()):g}); the last {k - ties} of the {k} patches are ties.",
+            stacklevel=2,
+        )
     rows, columns = np.concatenate(rows), np.concatenate(columns)
     order = np.argsort(-values, kind="stable")[:k]
     store = dict(kept)

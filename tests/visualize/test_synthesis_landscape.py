@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from tests._compare import assert_close_nontrivial
+
 
 def _mean_cross_entropy(model, x, y):
     probabilities = model.predict(x, verbose=0)
@@ -22,14 +24,10 @@ def test_interpolation_ends_equal_the_two_models_losses(trained_lenet, trained_l
         alphas=[0.0, 0.5, 1.0],
         batch_size=128,
     )
-    np.testing.assert_allclose(
-        curve["loss"][0], _mean_cross_entropy(trained_lenet, x, y), rtol=1e-4
-    )
-    np.testing.assert_allclose(
-        curve["loss"][2], _mean_cross_entropy(trained_lenet_b, x, y), rtol=1e-4
-    )
+    assert_close_nontrivial(curve["loss"][0], _mean_cross_entropy(trained_lenet, x, y), rtol=1e-4)
+    assert_close_nontrivial(curve["loss"][2], _mean_cross_entropy(trained_lenet_b, x, y), rtol=1e-4)
     accuracy_a = np.mean(trained_lenet.predict(x, verbose=0).argmax(-1) == y)
-    np.testing.assert_allclose(curve["accuracy"][0], accuracy_a)
+    assert_close_nontrivial(curve["accuracy"][0], accuracy_a)
     # Between two independently trained solutions the loss rises (Goodfellow et al.'s bump).
     assert curve["loss"][1] > max(curve["loss"][0], curve["loss"][2])
     # From the initial weights (a fresh model's state) to the solution.
@@ -38,7 +36,7 @@ def test_interpolation_ends_equal_the_two_models_losses(trained_lenet, trained_l
     line = kerasconv.visualize.interpolate_loss(
         trained_lenet, start, trained_lenet, (x, y), alphas=[0.0, 1.0], batch_size=128
     )
-    np.testing.assert_allclose(line["loss"][0], _mean_cross_entropy(fresh, x, y), rtol=1e-4)
+    assert_close_nontrivial(line["loss"][0], _mean_cross_entropy(fresh, x, y), rtol=1e-4)
     with pytest.raises(ValueError, match="architecture"):
         kerasconv.visualize.interpolate_loss(
             trained_lenet, trained_lenet, kerasconv.models.LeNet5(classes=3), (x, y)
@@ -60,7 +58,7 @@ def test_filter_normalised_directions_match_each_filter_norm(trained_lenet):
                 continue
             kernels += 1
             own = np.linalg.norm(w.reshape(-1, w.shape[-1]), axis=0)
-            np.testing.assert_allclose(
+            assert_close_nontrivial(
                 np.linalg.norm(d.reshape(-1, d.shape[-1]), axis=0), own, rtol=1e-5
             )
     assert kernels == 2 * 5  # c1, c3, c5, f6, predictions
@@ -80,7 +78,7 @@ def test_loss_surface_is_minimal_at_the_trained_weights(trained_lenet, digits_32
     )
     assert surface["loss"].shape == (5, 5)
     centre = surface["loss"][2, 2]
-    np.testing.assert_allclose(centre, _mean_cross_entropy(trained_lenet, x, y), rtol=1e-4)
+    assert_close_nontrivial(centre, _mean_cross_entropy(trained_lenet, x, y), rtol=1e-4)
     # The solution lies in a basin: the outer ring of the grid is far higher than the centre.
     loss = surface["loss"]
     ring = np.concatenate([loss[0], loss[-1], loss[1:-1, 0], loss[1:-1, -1]])
@@ -107,12 +105,12 @@ def test_feature_evolution_records_the_chosen_epochs(digits_32, tmp_path):
     )
     assert sorted(filters.records) == [0, 1, 2]
     assert filters.records[0].shape == (3, 5, 5, 1)
-    np.testing.assert_array_equal(
-        filters.records[0][..., 0], np.moveaxis(initial[..., 0, [0, 2, 5]], -1, 0)
+    assert_close_nontrivial(
+        filters.records[0][..., 0], np.moveaxis(initial[..., 0, [0, 2, 5]], -1, 0), rtol=0
     )
     final = model.get_layer("c1").kernel.numpy()
-    np.testing.assert_array_equal(
-        filters.records[2][..., 0], np.moveaxis(final[..., 0, [0, 2, 5]], -1, 0)
+    assert_close_nontrivial(
+        filters.records[2][..., 0], np.moveaxis(final[..., 0, [0, 2, 5]], -1, 0), rtol=0
     )
     assert not np.allclose(filters.records[0], filters.records[2])
     assert sorted(tops.records) == [1, 2]

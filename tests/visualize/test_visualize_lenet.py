@@ -6,6 +6,7 @@ import pytest
 
 from kerasconv import visualize
 from kerasconv.gradients import GradientEngine
+from tests._compare import assert_close_nontrivial
 
 
 def test_integrated_gradients_completeness_within_one_percent(trained_lenet, digit_batch):
@@ -17,8 +18,8 @@ def test_integrated_gradients_completeness_within_one_percent(trained_lenet, dig
     difference = at_x - at_baseline
     assert np.all(np.abs(difference) > 1.0)
     # The attributions sum to S(x) - S(0) within 1% at the default steps.
-    np.testing.assert_allclose(maps.reshape(8, -1).sum(1), difference, rtol=0.01)
-    np.testing.assert_allclose(delta, maps.reshape(8, -1).sum(1) - difference, atol=1e-3)
+    assert_close_nontrivial(maps.reshape(8, -1).sum(1), difference, rtol=0.01)
+    assert_close_nontrivial(delta, maps.reshape(8, -1).sum(1) - difference, atol=1e-3)
 
 
 @pytest.mark.parametrize(
@@ -36,9 +37,12 @@ def test_integrated_gradients_completeness_within_one_percent(trained_lenet, dig
 def test_batch_of_one_equals_batch_of_eight(trained_lenet, digit_batch, method, options):
     x, y = digit_batch
     batch = method(trained_lenet, x, y, **options)
-    for index in (0, 5):
+    # By rule: the two samples whose maps vary most (a ReLU map such as Grad-CAM's can be all
+    # zero for a sample, and zero equals zero whatever the batch).
+    spread = batch.reshape(len(batch), -1).std(axis=1)
+    for index in np.argsort(-spread, kind="stable")[:2]:
         single = method(trained_lenet, x[index : index + 1], y[index : index + 1], **options)
-        np.testing.assert_allclose(single[0], batch[index], rtol=1e-4, atol=1e-5)
+        assert_close_nontrivial(single[0], batch[index], rtol=1e-4, atol=1e-5)
 
 
 def test_second_call_with_new_data_does_not_retrace(trained_lenet, digits_32):
@@ -93,11 +97,9 @@ def test_randomisation_separates_gradients_from_guided_backprop(trained_lenet, d
     x, y = digit_batch
     before = [w.copy() for w in trained_lenet.get_weights()]
     layers = ["predictions", "f6"]
-    gradient = visualize.model_randomization_test(
-        trained_lenet, x, "gradient", y, layers=layers, absolute=False
-    )
+    gradient = visualize.model_randomization_test(trained_lenet, x, "gradient", y, layers=layers)
     guided = visualize.model_randomization_test(
-        trained_lenet, x, "guided_backprop", y, layers=layers, absolute=False
+        trained_lenet, x, "guided_backprop", y, layers=layers
     )
     assert gradient.layers == ["original", "predictions", "f6"]
     assert gradient.correlations[0] == pytest.approx(1.0)
@@ -110,7 +112,7 @@ def test_randomisation_separates_gradients_from_guided_backprop(trained_lenet, d
         np.testing.assert_array_equal(old, new)
 
 
-def test_deletion_curve_of_saliency_beats_random_order(trained_lenet, digit_batch):
+def test_deletion_and_insertion_curves_of_saliency_beat_random_order(trained_lenet, digit_batch):
     x, y = digit_batch
     saliency = visualize.saliency_map(trained_lenet, x, y)
     random = np.random.default_rng(0).random(saliency.shape)
@@ -118,6 +120,10 @@ def test_deletion_curve_of_saliency_beats_random_order(trained_lenet, digit_batc
     shuffled = visualize.deletion_insertion(trained_lenet, x, random, y, steps=16)
     assert ranked.deletion.shape == (8, 17)
     assert ranked.deletion_auc.mean() < shuffled.deletion_auc.mean() - 0.2
+    # Insertion from the default (black) baseline separates them too. Measured on 16 test digits:
+    # saliency 0.913 against 0.659-0.690 for four random maps; from a blurred copy (Petsiuk et
+    # al.'s baseline) 0.999 against 0.996, which is why black is the default.
+    assert ranked.insertion_auc.mean() > shuffled.insertion_auc.mean() + 0.1
 
 
 def test_top_patches_are_the_strongest_receptive_field_crops(trained_lenet, digits_32):
@@ -127,21 +133,21 @@ def test_top_patches_are_the_strongest_receptive_field_crops(trained_lenet, digi
     assert result.patches.shape == (5, 14, 14, 1)
     activation = visualize.activations(trained_lenet, images, "c3")[..., 3]
     per_image = activation.reshape(64, -1).max(1)
-    np.testing.assert_allclose(result.values, np.sort(per_image)[::-1][:5], rtol=1e-5)
+    assert_close_nontrivial(result.values, np.sort(per_image)[::-1][:5], rtol=1e-5)
     for value, index, (row, column), box, patch in zip(
         result.values, result.image_indices, result.positions, result.boxes, result.patches
     ):
         assert activation[index, row, column] == pytest.approx(value, rel=1e-5)
         top, left, bottom, right = box
         assert (top, left) == (2 * row, 2 * column) and bottom - top == 14
-        np.testing.assert_array_equal(patch, images[index, top:bottom, left:right])
+        assert_close_nontrivial(patch, images[index, top:bottom, left:right], rtol=0)
 
 
 def test_filters_activations_and_embeddings(trained_lenet, digits_32):
     x_train, y_train, x_test, y_test = digits_32
     kernels = visualize.filters(trained_lenet)
-    np.testing.assert_array_equal(
-        kernels, np.moveaxis(trained_lenet.get_layer("c1").kernel.numpy(), -1, 0)
+    assert_close_nontrivial(
+        kernels, np.moveaxis(trained_lenet.get_layer("c1").kernel.numpy(), -1, 0), rtol=0
     )
     assert visualize.filters(trained_lenet, "c3").shape == (16, 5, 5, 6)
     maps = visualize.activations(trained_lenet, x_test[:3], ["c1", "s4"])
@@ -169,4 +175,4 @@ def test_guided_backprop_follows_further_training(digit_batch):
     # The cached clone copied the new weights: same result as a fresh copy of the trained model.
     fresh = keras.models.clone_model(model)
     fresh.set_weights(model.get_weights())
-    np.testing.assert_allclose(visualize.guided_backprop(fresh, x[:2], 1), second, rtol=1e-5)
+    assert_close_nontrivial(visualize.guided_backprop(fresh, x[:2], 1), second, rtol=1e-5)

@@ -1,4 +1,4 @@
-"""Receptive fields against published values; nested, multi-output and mixed-precision models."""
+"""Receptive fields against published values; multi-output and mixed-precision models."""
 
 import keras
 import numpy as np
@@ -48,26 +48,7 @@ def test_receptive_field_dilation_padding_and_merges():
     assert fields["left"].size == (7, 7) and fields["add"].size == (7, 7)
 
 
-@pytest.fixture(scope="module")
-def nested():
-    backbone = kerasconv.models.LeNet5(include_top=False, name="backbone")
-    inputs = keras.Input((32, 32, 1))
-    features = keras.layers.Flatten()(backbone(inputs))
-    outputs = keras.layers.Dense(10, activation="softmax", name="predictions")(features)
-    return keras.Model(inputs, outputs, name="classifier")
-
-
-def test_nested_model_default_layer_and_receptive_field(nested, digit_batch):
-    x, y = digit_batch
-    from kerasconv.visualize._common import default_spatial_layer
-
-    assert default_spatial_layer(nested) == "backbone/s4"
-    assert visualize.receptive_field(nested, "backbone/c5").size == (32, 32)
-    cam = visualize.grad_cam(nested, x[:2], y[:2])
-    same = visualize.grad_cam(nested, x[:2], y[:2], layer="backbone/s4")
-    np.testing.assert_allclose(cam, same)
-    guided = visualize.guided_backprop(nested, x[:2], y[:2])
-    assert guided.shape == (2, 32, 32, 1) and np.abs(guided).sum() > 0
+# Nested models (functional, Sequential, two levels) are tested in test_visualize_nested.py.
 
 
 def test_multi_output_model_by_output_name(digit_batch):
