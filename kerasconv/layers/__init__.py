@@ -22,7 +22,7 @@ from kerasconv.layers.normalization import (
     LocalResponseNormalization,
     gaussian_window,
 )
-from kerasconv.layers.pooling import MaxPoolingWithArgmax2D, MaxUnpooling2D
+from kerasconv.layers.pooling import CoveringMaxPooling2D, MaxPoolingWithArgmax2D, MaxUnpooling2D
 from kerasconv.layers.subsampling import (
     LENET5_C3_TABLE,
     ConnectionTableConv2D,
@@ -34,6 +34,7 @@ from kerasconv.layers.whitening import ZCAWhitening
 __all__ = [
     "LENET5_C3_TABLE",
     "ConnectionTableConv2D",
+    "CoveringMaxPooling2D",
     "LocalContrastNormalization",
     "LocalResponseNormalization",
     "LocallyConnected2D",

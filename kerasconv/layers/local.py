@@ -73,6 +73,23 @@ class _UntiedConvBase(keras.layers.Layer):
         height, width = self._output_hw(input_shape[1], input_shape[2])
         return (input_shape[0], height, width, self.filters)
 
+    def multiply_adds(self, input_shape):
+        """Multiply-adds for one sample: every output unit sees one receptive field.
+
+        ``out_h · out_w · kernel_h · kernel_w · channels · filters``, whatever the weight tying:
+        untied weights change the parameter count, not the work (``kerasconv.models.count_macs``
+        uses this instead of "kernel size × positions", which would count an untied kernel once
+        per position too many).
+        """
+        height, width = self._output_hw(input_shape[1], input_shape[2])
+        if height is None or width is None or input_shape[-1] is None:
+            raise ValueError(
+                f"Cannot count multiply-adds of {self.name!r} for input shape {tuple(input_shape)}: "
+                "height, width and channels must be known."
+            )
+        kh, kw = self.kernel_size
+        return int(height * width * kh * kw * input_shape[-1] * self.filters)
+
     def get_config(self):
         config = super().get_config()
         config.update(

@@ -42,6 +42,7 @@ class Maxout(keras.layers.Layer):
         super().__init__(**kwargs)
         self.num_pieces = check_int("num_pieces", num_pieces, minimum=1)
         self.axis = check_int("axis", axis)
+        self._build_at_init()  # stateless: built at instantiation, as Keras does
 
     def _axis(self, rank):
         axis = self.axis + rank if self.axis < 0 else self.axis
@@ -51,7 +52,7 @@ class Maxout(keras.layers.Layer):
             )
         return axis
 
-    def build(self, input_shape):
+    def _check(self, input_shape):
         axis = self._axis(len(input_shape))
         size = input_shape[axis]
         if size is None:
@@ -61,20 +62,19 @@ class Maxout(keras.layers.Layer):
                 f"Maxout: the size along axis {self.axis} ({size}) is not divisible by "
                 f"num_pieces={self.num_pieces}."
             )
+        return axis
 
     def call(self, inputs):
-        rank = len(inputs.shape)
-        axis = self._axis(rank)
+        axis = self._check(inputs.shape)
         size = inputs.shape[axis]
         shape = list(ops.shape(inputs))
         grouped = shape[:axis] + [size // self.num_pieces, self.num_pieces] + shape[axis + 1 :]
         return ops.max(ops.reshape(inputs, grouped), axis=axis + 1)
 
     def compute_output_shape(self, input_shape):
-        axis = self._axis(len(input_shape))
+        axis = self._check(input_shape)
         shape = list(input_shape)
-        if shape[axis] is not None:
-            shape[axis] = shape[axis] // self.num_pieces
+        shape[axis] = shape[axis] // self.num_pieces
         return tuple(shape)
 
     def get_config(self):

@@ -63,6 +63,7 @@ class LocalResponseNormalization(keras.layers.Layer):
         self.alpha = check_float("alpha", alpha, minimum=0.0)
         self.beta = check_float("beta", beta, minimum=0.0)
         self.axis = check_int("axis", axis)
+        self._build_at_init()  # stateless: built at instantiation, as Keras does
 
     def _axis(self, rank):
         axis = self.axis + rank if self.axis < 0 else self.axis
@@ -72,9 +73,6 @@ class LocalResponseNormalization(keras.layers.Layer):
                 f"of rank {rank}."
             )
         return axis
-
-    def build(self, input_shape):
-        self._axis(len(input_shape))
 
     def call(self, inputs):
         rank = len(inputs.shape)
@@ -99,6 +97,7 @@ class LocalResponseNormalization(keras.layers.Layer):
         return outputs
 
     def compute_output_shape(self, input_shape):
+        self._axis(len(input_shape))
         return tuple(input_shape)
 
     def get_config(self):
@@ -167,8 +166,10 @@ class LocalContrastNormalization(keras.layers.Layer):
         self.divisor_floor = divisor_floor
         self.epsilon = check_float("epsilon", epsilon, minimum=0.0, strict_minimum=True)
         self._window = gaussian_window(self.kernel_size, self.sigma).astype("float32")
+        self._build_at_init()  # stateless: built at instantiation, as Keras does
 
-    def build(self, input_shape):
+    @staticmethod
+    def _check_rank(input_shape):
         if len(input_shape) != 4:
             raise ValueError(
                 "LocalContrastNormalization expects (batch, height, width, channels); "
@@ -184,7 +185,13 @@ class LocalContrastNormalization(keras.layers.Layer):
         return ops.conv(maps, kernel, strides=1, padding="same")
 
     def call(self, inputs):
+        self._check_rank(inputs.shape)
         dtype = inputs.dtype
+        # The output does not change when a constant is added to the whole image, so subtract one
+        # of its own pixels first: a flat image becomes exact zeros (instead of the rounding error
+        # of "constant − Gaussian average of the constant", which the divisor floor would then
+        # amplify), and large offsets cancel before any sum rounds.
+        inputs = inputs - ops.stop_gradient(inputs[:, :1, :1, :1])
         # Averaging over channels first, then over space, applies w_pq = g_pq / C.
         coverage = self._local_sum(ops.ones_like(inputs[..., :1]), dtype)
         local_mean = self._local_sum(ops.mean(inputs, axis=-1, keepdims=True), dtype) / coverage
@@ -200,6 +207,7 @@ class LocalContrastNormalization(keras.layers.Layer):
         return centred / ops.maximum(local_std, floor)
 
     def compute_output_shape(self, input_shape):
+        self._check_rank(input_shape)
         return tuple(input_shape)
 
     def get_config(self):

@@ -53,8 +53,10 @@ class MaxPoolingWithArgmax2D(keras.layers.Layer):
         self.pool_size = as_pair("pool_size", pool_size)
         self.strides = self.pool_size if strides is None else as_pair("strides", strides)
         self.padding = check_choice("padding", padding, ("valid", "same"))
+        self._build_at_init()  # stateless: built at instantiation, as Keras does
 
-    def build(self, input_shape):
+    @staticmethod
+    def _check(input_shape):
         if len(input_shape) != 4:
             raise ValueError(
                 "MaxPoolingWithArgmax2D expects (batch, height, width, channels); "
@@ -62,6 +64,7 @@ class MaxPoolingWithArgmax2D(keras.layers.Layer):
             )
 
     def call(self, inputs):
+        self._check(inputs.shape)
         pooled, argmax = tf.nn.max_pool_with_argmax(
             inputs,
             ksize=(1,) + self.pool_size + (1,),
@@ -73,6 +76,7 @@ class MaxPoolingWithArgmax2D(keras.layers.Layer):
         return pooled, argmax
 
     def compute_output_shape(self, input_shape):
+        self._check(input_shape)
         batch, height, width, channels = input_shape
         shape = (
             batch,
@@ -129,6 +133,7 @@ class MaxUnpooling2D(keras.layers.Layer):
         super().__init__(**kwargs)
         self.size = as_pair("size", size)
         self.output_size = None if output_size is None else as_pair("output_size", output_size)
+        self._build_at_init()  # stateless: built at instantiation, as Keras does
 
     def _check(self, shapes):
         if not isinstance(shapes, (list, tuple)) or len(shapes) not in (2, 3):
@@ -141,9 +146,6 @@ class MaxUnpooling2D(keras.layers.Layer):
                     "MaxUnpooling2D inputs must have shape (batch, height, width, channels); "
                     f"got {tuple(shape)}."
                 )
-
-    def build(self, input_shape):
-        self._check(input_shape)
 
     def _output_hw(self, pooled_shape, reference_shape):
         if reference_shape is not None:
@@ -183,4 +185,84 @@ class MaxUnpooling2D(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(size=self.size, output_size=self.output_size)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="kerasconv")
+class CoveringMaxPooling2D(keras.layers.Layer):
+    """Max pooling whose windows cover every pixel: the output size rounds up.
+
+    cuda-convnet's pooling (used by pylearn2, hence by Goodfellow et al. 2013's maxout networks)
+    and Caffe's pooling produce ``ceil((size − pool) / stride) + 1`` outputs per axis, the last
+    window hanging over the bottom/right border; Keras's ``"valid"`` pooling rounds down and drops
+    the last rows and columns, ``"same"`` adds windows on both sides. Here the input is padded on
+    the bottom and right by ``(pool − size) mod stride`` positions holding ``−inf``, so the windows
+    that overhang take the maximum of the pixels that exist, exactly as cuda-convnet does.
+
+    Args:
+        pool_size: window size, int or pair.
+        strides: defaults to ``pool_size``; at most ``pool_size`` (cuda-convnet's rule).
+
+    Example:
+        >>> import numpy as np, kerasconv
+        >>> x = np.arange(25, dtype="float32").reshape(1, 5, 5, 1)
+        >>> kerasconv.layers.CoveringMaxPooling2D(2)(x).numpy()[0, ..., 0]
+        array([[ 6.,  8.,  9.],
+               [16., 18., 19.],
+               [21., 23., 24.]], dtype=float32)
+    """
+
+    def __init__(self, pool_size=2, strides=None, **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = as_pair("pool_size", pool_size)
+        self.strides = self.pool_size if strides is None else as_pair("strides", strides)
+        for axis in (0, 1):
+            if self.strides[axis] > self.pool_size[axis]:
+                raise ValueError(
+                    f"CoveringMaxPooling2D: strides {self.strides} larger than pool_size "
+                    f"{self.pool_size} would skip pixels."
+                )
+        self._build_at_init()  # stateless: built at instantiation, as Keras does
+
+    def _check(self, input_shape):
+        if len(input_shape) != 4:
+            raise ValueError(
+                "CoveringMaxPooling2D expects (batch, height, width, channels); "
+                f"got shape {tuple(input_shape)}."
+            )
+        for axis, size in zip((0, 1), input_shape[1:3]):
+            if size is not None and size < self.pool_size[axis]:
+                raise ValueError(
+                    f"CoveringMaxPooling2D: input size {tuple(input_shape[1:3])} is smaller than "
+                    f"pool_size {self.pool_size}."
+                )
+
+    def _output_length(self, size, axis):
+        if size is None:
+            return None
+        return -(-(size - self.pool_size[axis]) // self.strides[axis]) + 1
+
+    def call(self, inputs):
+        self._check(inputs.shape)
+        shape = ops.shape(inputs)
+        pads = [(self.pool_size[axis] - shape[axis + 1]) % self.strides[axis] for axis in (0, 1)]
+        padded = ops.pad(
+            inputs,
+            [[0, 0], [0, pads[0]], [0, pads[1]], [0, 0]],
+            constant_values=float("-inf"),
+        )
+        return ops.max_pool(padded, self.pool_size, self.strides, padding="valid")
+
+    def compute_output_shape(self, input_shape):
+        self._check(input_shape)
+        return (
+            input_shape[0],
+            self._output_length(input_shape[1], 0),
+            self._output_length(input_shape[2], 1),
+            input_shape[3],
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(pool_size=self.pool_size, strides=self.strides)
         return config

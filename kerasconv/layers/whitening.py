@@ -26,7 +26,7 @@ from kerasconv._validation import check_float, check_int
 
 @keras.saving.register_keras_serializable(package="kerasconv")
 class ZCAWhitening(keras.layers.Layer):
-    """ZCA whitening: ``y = W (x − μ)`` with ``W = (C + ε I)^(−1/2)``; call ``adapt`` first.
+    """ZCA whitening: ``y = W (x − μ)`` with ``W = (C + ε I)^(−1/2)``, from ``adapt`` or given.
 
     ``adapt(data)`` accumulates ``Σx`` and ``Σxxᵀ`` in float64 batch by batch over a ``tf.data``
     stream (inside ``Dataset.reduce``, so data larger than memory works), forms the covariance
@@ -42,9 +42,19 @@ class ZCAWhitening(keras.layers.Layer):
         inverse_matrix: ``W⁻¹ = U diag(√(S + ε)) Uᵀ``, used by ``inverse``.
         eigenvalues: ``S``, the covariance's eigenvalues, largest first.
 
+    The statistics come from ``adapt(data)`` or are given at construction, as Keras's
+    ``Normalization(mean=..., variance=...)`` takes them: ``mean`` and ``whitening_matrix``
+    (computed elsewhere, e.g. from a larger set); they are then stored in the config. Like an
+    unadapted ``Normalization`` (mean 0, variance 1), a layer with neither is the identity
+    (``μ = 0``, ``W = I``) until ``adapt`` runs; ``adapted`` says which.
+
     Args:
         epsilon: ``ε`` added to the eigenvalues (in squared input units; ``0.01`` suits pixels in
             ``[0, 1]``; ``0.1`` is common for contrast-normalised patches).
+        mean: ``μ`` as ``d`` numbers (or the feature shape), or ``None``.
+        whitening_matrix: ``W``, ``d × d``, symmetric positive definite, or ``None``; given
+            together with ``mean``. ``W⁻¹`` and the eigenvalues ``S = 1/s² − ε`` (``s`` the
+            eigenvalues of ``W``) are derived from it.
 
     Example:
         >>> import numpy as np, kerasconv
@@ -56,10 +66,51 @@ class ZCAWhitening(keras.layers.Layer):
         True
     """
 
-    def __init__(self, epsilon=1e-2, **kwargs):
+    def __init__(self, epsilon=1e-2, mean=None, whitening_matrix=None, **kwargs):
         super().__init__(**kwargs)
         self.epsilon = check_float("epsilon", epsilon, minimum=0.0)
         self._adapted = False
+        self.input_mean = None
+        self.input_whitening_matrix = None
+        if (mean is None) != (whitening_matrix is None):
+            raise ValueError(
+                "ZCAWhitening: give both mean and whitening_matrix (precomputed statistics) or "
+                "neither (then call adapt)."
+            )
+        if mean is not None:
+            self._set_given(mean, whitening_matrix)
+
+    def _set_given(self, mean, whitening_matrix):
+        mean = np.asarray(mean, dtype="float64").reshape(-1)
+        matrix = np.asarray(whitening_matrix, dtype="float64")
+        size = mean.size
+        if size == 0 or matrix.shape != (size, size):
+            raise ValueError(
+                f"ZCAWhitening: whitening_matrix must be {size} × {size} for a mean of {size} "
+                f"values; got shape {matrix.shape}."
+            )
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(matrix))):
+            raise ValueError("ZCAWhitening: mean and whitening_matrix must be finite.")
+        if not np.allclose(matrix, matrix.T, rtol=1e-5, atol=1e-6 * np.abs(matrix).max()):
+            raise ValueError("ZCAWhitening: whitening_matrix must be symmetric (W = C^(-1/2)).")
+        values, basis = np.linalg.eigh((matrix + matrix.T) / 2.0)
+        if values.min() <= 0:
+            raise ValueError(
+                "ZCAWhitening: whitening_matrix must be positive definite; its smallest "
+                f"eigenvalue is {values.min():.3g}."
+            )
+        self.input_mean = mean
+        self.input_whitening_matrix = matrix
+        # W = U diag(s) Uᵀ with s = 1/√(S + ε): recover W⁻¹ and the covariance's eigenvalues S.
+        order = np.argsort(values)  # smallest s first = largest S first
+        values, basis = values[order], basis[:, order]
+        self._given = {
+            "mean": mean,
+            "whitening_matrix": matrix,
+            "inverse_matrix": (basis / values) @ basis.T,
+            "eigenvalues": np.maximum(1.0 / values**2 - self.epsilon, 0.0),
+        }
+        self._adapted = True
 
     @property
     def adapted(self):
@@ -76,6 +127,11 @@ class ZCAWhitening(keras.layers.Layer):
         self._feature_shape = feature_shape
         size = int(np.prod(feature_shape))
         self._size = size
+        if self.input_mean is not None and self.input_mean.size != size:
+            raise ValueError(
+                f"ZCAWhitening was given a mean of {self.input_mean.size} values; inputs of shape "
+                f"{feature_shape} have {size}."
+            )
 
         def state(name, shape, initializer):
             return self.add_weight(name=name, shape=shape, initializer=initializer, trainable=False)
@@ -85,6 +141,9 @@ class ZCAWhitening(keras.layers.Layer):
         self.inverse_matrix = state("inverse_matrix", (size, size), "identity")
         self.eigenvalues = state("eigenvalues", (size,), "ones")
         self.sample_count = state("sample_count", (), "zeros")
+        if self.input_mean is not None:
+            for name, value in self._given.items():
+                getattr(self, name).assign(value.astype("float32"))
 
     # ------------------------------------------------------------------ adapt
     def _as_dataset(self, data, batch_size):
@@ -180,14 +239,10 @@ class ZCAWhitening(keras.layers.Layer):
         self.eigenvalues.assign(eigenvalues.astype("float32"))
         self.sample_count.assign(np.float32(count))
         self._adapted = True
+        # The adapted statistics replace any given ones; the config must not restore the old.
+        self.input_mean = self.input_whitening_matrix = None
 
     # ------------------------------------------------------------------ apply
-    def _check_ready(self, inputs):
-        if not self._adapted and not isinstance(inputs, keras.KerasTensor):
-            raise ValueError(
-                "ZCAWhitening must be adapted before use: call layer.adapt(data) first."
-            )
-
     def _transform(self, inputs, matrix, add_mean):
         dtype = inputs.dtype if "float" in str(inputs.dtype) else "float32"
         flat = ops.reshape(ops.cast(inputs, dtype), (-1, self._size))
@@ -199,18 +254,14 @@ class ZCAWhitening(keras.layers.Layer):
         return ops.reshape(flat, (-1,) + self._feature_shape)
 
     def call(self, inputs):
-        self._check_ready(inputs)
         # W is symmetric, so (W xᵀ)ᵀ = x W for row vectors x.
         return self._transform(inputs, self.whitening_matrix, add_mean=False)
 
     def inverse(self, whitened):
         """Undo the whitening: ``x = W⁻¹ y + μ`` (exact up to float32 rounding)."""
-        if not self.built:
-            raise ValueError(
-                "ZCAWhitening must be adapted before use: call layer.adapt(data) first."
-            )
         whitened = ops.convert_to_tensor(whitened)
-        self._check_ready(whitened)
+        if not self.built:
+            self.build(tuple(whitened.shape))
         return self._transform(whitened, self.inverse_matrix, add_mean=True)
 
     def load_own_variables(self, store):
@@ -227,4 +278,9 @@ class ZCAWhitening(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(epsilon=self.epsilon)
+        if self.input_mean is not None:
+            config.update(
+                mean=self.input_mean.tolist(),
+                whitening_matrix=self.input_whitening_matrix.tolist(),
+            )
         return config

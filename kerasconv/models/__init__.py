@@ -17,7 +17,12 @@ multiply-adds. See docs/models.md.
 from kerasconv.models.alexnet import AlexNet, AlexNetOneTower, ZFNet
 from kerasconv.models.allconv import AllCNNC, AllConvNet, ConvPoolCNNC, ModelC, StridedCNNC
 from kerasconv.models.features import endpoints, feature_extractor, find_layer
-from kerasconv.models.googlenet import BNInception, GoogLeNet
+from kerasconv.models.googlenet import (
+    BNInception,
+    GoogLeNet,
+    auxiliary_loss_weights,
+    without_auxiliary_classifiers,
+)
 from kerasconv.models.lenet import LeNet5
 from kerasconv.models.maxout import MaxoutCIFAR, MaxoutMLP
 from kerasconv.models.registry import ModelInfo, create, get_info, list_models, register
@@ -63,6 +68,8 @@ from kerasconv.models.vgg import (
 )
 
 __all__ = [
+    "auxiliary_loss_weights",
+    "without_auxiliary_classifiers",
     "VGG",
     "VGG11",
     "VGG11BN",

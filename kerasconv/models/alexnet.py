@@ -172,7 +172,14 @@ def AlexNet(
         raise TypeError(f"lrn must be True or False; got {lrn!r}.")
     dropout = _chain.check_positive_fraction("dropout", dropout)
     input_shape = common.check_standard_args(
-        include_top, weights, input_shape, pooling, classes, classifier_activation, (227, 227, 3)
+        include_top,
+        weights,
+        input_shape,
+        pooling,
+        classes,
+        classifier_activation,
+        (227, 227, 3),
+        input_tensor,
     )
     _check_size("AlexNet", input_shape, _alexnet_final_size, 67)
     layers = _alexnet_layers(towers, lrn) + _chain.head_layers(
@@ -273,7 +280,14 @@ def ZFNet(
         raise TypeError(f"lrn must be True or False; got {lrn!r}.")
     dropout = _chain.check_positive_fraction("dropout", dropout)
     input_shape = common.check_standard_args(
-        include_top, weights, input_shape, pooling, classes, classifier_activation, (224, 224, 3)
+        include_top,
+        weights,
+        input_shape,
+        pooling,
+        classes,
+        classifier_activation,
+        (224, 224, 3),
+        input_tensor,
     )
     _check_size("ZF-Net", input_shape, _zfnet_final_size, 53)
     layers = _zfnet_layers(lrn) + _chain.head_layers(

@@ -12,14 +12,20 @@ to the classes, averaged over the map — and differ in how they reduce the size
 * ``all_cnn_c`` — each pooling replaced by a 3×3 convolution with stride 2 (1,369,738).
 
 The lecture notes' table rounds these to ≈1.3 M / 1.3 M / 1.4 M / 1.4 M (the paper's own table);
-a direct count of Model C gives 0.95 M. The final "1×1 convolution to 10 classes, then global
-averaging" is written as global averaging, then ``Dense(classes)`` named ``predictions``: both are
-linear, so they commute and have the same parameters, and the classifier keeps the contract every
-kerasconv model has (logits recoverable from the last ``Dense``). Dropout (20% on the input, 50%
-after each size reduction) as in the paper.
+a direct count of Model C gives 0.95 M. The class maps are built as in the paper's Tables 1 and 2:
+"1×1 conv. 10 ReLU → global averaging over 6×6 → 10- or 100-way softmax". The ReLU sits *before*
+the averaging, so the head is not a linear classifier on averaged features (averaging and a
+linear map commute; averaging and a ReLU do not: the mean of rectified maps is not the rectified
+mean). The 1×1 convolution ``class_conv`` has the parameters a ``Dense(classes)`` on the averaged
+features would have, but does its multiply-adds at every position of the 6×6 map. The averaged
+rectified maps are the logits; the classifier activation is a separate ``Activation`` layer named
+``predictions``, so ``kerasconv.gradients.logits_function`` recovers them (the input of the softmax)
+as for every kerasconv model. Dropout (20% on the input, 50% after each size reduction) as in the
+paper.
 
 Layer names: ``block1_conv1``, ``block1_conv2``, [``block1_conv3``], [``block1_pool``] and the same
-for ``block2``; ``block3_conv1`` (3×3), ``block3_conv2`` (1×1), ``avg_pool``, ``predictions``.
+for ``block2``; ``block3_conv1`` (3×3), ``block3_conv2`` (1×1), ``class_conv`` (1×1 to the classes,
+ReLU), ``avg_pool``, ``predictions`` (the softmax).
 """
 
 from __future__ import annotations
@@ -67,6 +73,16 @@ def _block(block, filters, variant, dropout):
     return layers
 
 
+def _class_map_head(classes, classifier_activation):
+    """The paper's head: 1×1 convolution to the classes with ReLU, global averaging, softmax."""
+    return [
+        keras.layers.Conv2D(classes, 1, activation="relu", name="class_conv"),
+        # float32 even under mixed precision: softmax and the loss need the range.
+        keras.layers.GlobalAveragePooling2D(name="avg_pool", dtype="float32"),
+        keras.layers.Activation(classifier_activation, name="predictions", dtype="float32"),
+    ]
+
+
 def _endpoints(variant):
     per_block = {
         "model_c": ("conv1", "conv2", "pool"),
@@ -75,7 +91,7 @@ def _endpoints(variant):
         "all_cnn_c": ("conv1", "conv2", "conv3"),
     }[variant]
     names = tuple(f"block{block}_{part}" for block in (1, 2) for part in per_block)
-    return names + ("block3_conv1", "block3_conv2", "avg_pool", "predictions")
+    return names + ("block3_conv1", "block3_conv2", "class_conv", "avg_pool", "predictions")
 
 
 def AllConvNet(
@@ -118,6 +134,7 @@ def AllConvNet(
     dropout = _chain.check_positive_fraction("dropout", dropout)
     input_dropout = _chain.check_positive_fraction("input_dropout", input_dropout)
     input_shape = common.check_builder_args(
+        input_tensor=input_tensor,
         include_top=include_top,
         weights=weights,
         input_shape=input_shape,
@@ -138,9 +155,10 @@ def AllConvNet(
         keras.layers.Conv2D(wide, 3, activation="relu", name="block3_conv1"),
         keras.layers.Conv2D(wide, 1, activation="relu", name="block3_conv2"),
     ]
-    layers += _chain.head_layers(
-        include_top, pooling, classes, classifier_activation, flatten=False
-    )
+    if include_top:
+        layers += _class_map_head(classes, classifier_activation)
+    else:
+        layers += _chain.head_layers(False, pooling, classes, classifier_activation)
     return _chain.build_chain(
         layers,
         form=form,
@@ -152,10 +170,10 @@ def AllConvNet(
 
 
 _COUNTS = {
-    "model_c": (954_730, 228_263_808, "≈1.3 M (9.74% CIFAR-10 error)"),
-    "strided_cnn_c": (954_730, 100_861_824, "≈1.3 M (10.19% error)"),
-    "convpool_cnn_c": (1_369_738, 398_133_120, "≈1.4 M (9.31% error)"),
-    "all_cnn_c": (1_369_738, 270_731_136, "≈1.4 M (9.08% error)"),
+    "model_c": (954_730, 228_331_008, "≈1.3 M (9.74% CIFAR-10 error)"),
+    "strided_cnn_c": (954_730, 100_929_024, "≈1.3 M (10.19% error)"),
+    "convpool_cnn_c": (1_369_738, 398_200_320, "≈1.4 M (9.31% error)"),
+    "all_cnn_c": (1_369_738, 270_798_336, "≈1.4 M (9.08% error)"),
 }
 _DESCRIPTIONS = {
     "model_c": "base Model C: max pooling",

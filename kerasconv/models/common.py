@@ -27,10 +27,13 @@ def check_builder_args(
     classifier_activation,
     default_shape,
     min_size=None,
+    input_tensor=None,
 ):
     """Validate the shared builder arguments; return the input shape to use.
 
-    ``input_shape`` defaults to ``default_shape``; with ``include_top=True`` a builder whose
+    ``input_shape`` defaults to the shape of ``input_tensor`` (without its batch axis) when one is
+    given, so the builder's size checks see the tensor it will really be built on, else to
+    ``default_shape``; with ``include_top=True`` a builder whose
     classifier has fixed-size dense layers may still require the canonical shape, which the
     builder itself checks. ``min_size`` is the smallest height/width the stack accepts.
     """
@@ -63,6 +66,19 @@ def check_builder_args(
             "classifier_activation must be None, a Keras activation name or a callable; "
             f"got {classifier_activation!r}."
         )
+    if input_shape is None and input_tensor is not None:
+        tensor_shape = getattr(input_tensor, "shape", None)
+        if tensor_shape is None:
+            raise TypeError(
+                f"input_tensor must be a tensor (Keras or TensorFlow); got {type(input_tensor).__name__}."
+            )
+        tensor_shape = tuple(None if d is None else int(d) for d in tensor_shape)
+        if len(tensor_shape) != len(default_shape) + 1:
+            raise ValueError(
+                f"input_tensor must have shape (batch, {', '.join(['…'] * len(default_shape))}) "
+                f"like (None,) + {tuple(default_shape)}; got {tensor_shape}."
+            )
+        input_shape = tensor_shape[1:]
     if input_shape is None:
         input_shape = tuple(default_shape)
     else:
@@ -89,10 +105,18 @@ def check_builder_args(
 
 
 def check_standard_args(
-    include_top, weights, input_shape, pooling, classes, classifier_activation, default_shape
+    include_top,
+    weights,
+    input_shape,
+    pooling,
+    classes,
+    classifier_activation,
+    default_shape,
+    input_tensor=None,
 ):
     """``check_builder_args`` with the keras.applications arguments in their usual order."""
     return check_builder_args(
+        input_tensor=input_tensor,
         include_top=include_top,
         weights=weights,
         input_shape=input_shape,
@@ -135,25 +159,38 @@ def global_pool(x, pooling, name_prefix=""):
     return x
 
 
-def load_weights(model, weights):
-    """Load ``weights`` (a ``.keras`` or ``.weights.h5`` path) into ``model`` in place."""
+def load_weights(model, weights, mismatch_hint=None):
+    """Load ``weights`` (a ``.keras`` or ``.weights.h5`` path) into ``model`` in place.
+
+    When the file does not fit, the error names the file and adds ``mismatch_hint`` (a builder's
+    guess at the argument that makes them fit).
+    """
     if weights is None:
         return model
     path = os.fspath(weights)
+    hint = f" {mismatch_hint}" if mismatch_hint else ""
     if path.endswith(".keras"):
         source = keras.saving.load_model(path, compile=False)
         try:
             model.set_weights(source.get_weights())
         except ValueError as error:
             raise ValueError(
-                f"The weights in {path!r} do not fit this architecture: {error}"
+                f"The weights in {path!r} do not fit this architecture: {error}{hint}"
             ) from None
     else:
-        model.load_weights(path)
+        try:
+            model.load_weights(path)
+        except ValueError as error:
+            if not hint:
+                raise
+            raise ValueError(
+                f"The weights in {path!r} do not fit this architecture.{hint} "
+                f"Keras said: {str(error).splitlines()[0]}"
+            ) from None
     return model
 
 
-def finish(inputs, outputs, name, weights):
+def finish(inputs, outputs, name, weights, mismatch_hint=None):
     """Wrap up a functional builder: make the model, load the weights."""
     model = keras.Model(inputs, outputs, name=name)
-    return load_weights(model, weights)
+    return load_weights(model, weights, mismatch_hint)

@@ -11,8 +11,10 @@ batch norm: 6,998,552 parameters (the paper's "about 6.8 million" excludes a few
 adds (the paper's "1.5 billion"). The two **auxiliary classifiers** on 4a and 4d (5×5/3 average
 pooling, 1×1 conv with 128 filters, FC-1024, dropout 0.7, classifier) are added with
 ``aux_classifiers=True`` (13,378,280 parameters); the model then returns a dict with outputs
-``predictions``, ``aux1_predictions`` and ``aux2_predictions`` (the paper weights the auxiliary
-losses by 0.3).
+``predictions``, ``aux1_predictions`` and ``aux2_predictions``. The paper adds the auxiliary
+losses to the total loss with weight 0.3 (``auxiliary_loss_weights()`` gives the ``loss_weights``
+for ``compile``) and discards the auxiliary networks at inference time
+(``without_auxiliary_classifiers(model)`` gives the single-output model, sharing the weights).
 
 **BN-Inception** (the batch-normalised Inception of Ioffe & Szegedy's Sec. 4.2 and appendix): batch
 norm after every convolution, the 5×5 convolutions replaced by two 3×3, modules 3c and 4e reduce the
@@ -108,6 +110,57 @@ def _auxiliary_head(x, name, classes, classifier_activation):
     )(x)
 
 
+AUXILIARY_LOSS_WEIGHT = 0.3  # Szegedy et al. 2015, Sec. 5
+
+
+def auxiliary_loss_weights(weight=AUXILIARY_LOSS_WEIGHT):
+    """``loss_weights`` for compiling GoogLeNet with its auxiliary classifiers.
+
+    Szegedy et al. 2015, Sec. 5: "During training, their loss gets added to the total loss of the
+    network with a discount weight (the losses of the auxiliary classifiers were weighted by 0.3)".
+
+    Example:
+        >>> import kerasconv
+        >>> kerasconv.models.googlenet.auxiliary_loss_weights()
+        {'predictions': 1.0, 'aux1_predictions': 0.3, 'aux2_predictions': 0.3}
+    """
+    from kerasconv._validation import check_float
+
+    weight = check_float("weight", weight, minimum=0.0)
+    return {"predictions": 1.0, "aux1_predictions": weight, "aux2_predictions": weight}
+
+
+def without_auxiliary_classifiers(model):
+    """The inference form of a GoogLeNet built with ``aux_classifiers=True``: one output.
+
+    "At inference time, these auxiliary networks are discarded" (Szegedy et al. 2015, Sec. 5).
+    The returned model maps the same inputs to ``predictions`` only and shares ``model``'s layers
+    and weights (training one trains the other); the auxiliary heads are not part of it, so it
+    does their work no more and its parameter count is the plain GoogLeNet's.
+
+    Example:
+        >>> import kerasconv
+        >>> full = kerasconv.models.GoogLeNet(aux_classifiers=True)
+        >>> kerasconv.models.googlenet.without_auxiliary_classifiers(full).count_params()
+        6998552
+    """
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model; got {type(model).__name__}.")
+    names = [layer.name for layer in model.layers]
+    if "predictions" not in names:
+        raise ValueError(
+            f"Model {model.name!r} has no 'predictions' layer: build it with include_top=True."
+        )
+    if "aux1_predictions" not in names and "aux2_predictions" not in names:
+        raise ValueError(
+            f"Model {model.name!r} has no auxiliary classifiers (build it with "
+            "aux_classifiers=True); it is already its own inference form."
+        )
+    return keras.Model(
+        model.inputs, model.get_layer("predictions").output, name=f"{model.name}_inference"
+    )
+
+
 @register(
     "googlenet",
     family="inception",
@@ -139,7 +192,9 @@ def GoogLeNet(
             name: as in keras.applications. Default input 224×224×3; at least 32×32 (80×80 with
             the auxiliary classifiers, which pool 5×5/3 on the 1/16-size maps).
         aux_classifiers: add the auxiliary heads on inception 4a and 4d; the model then outputs
-            a dict ``{"predictions", "aux1_predictions", "aux2_predictions"}``.
+            a dict ``{"predictions", "aux1_predictions", "aux2_predictions"}``. Compile it with
+            ``loss_weights=auxiliary_loss_weights()`` (the paper's 0.3) and predict with
+            ``without_auxiliary_classifiers(model)``.
         dropout: dropout rate before the classifier (0.4 in the paper).
 
     Example:
@@ -155,7 +210,14 @@ def GoogLeNet(
         raise ValueError("aux_classifiers=True needs include_top=True.")
     dropout = _chain.check_positive_fraction("dropout", dropout)
     input_shape = common.check_standard_args(
-        include_top, weights, input_shape, pooling, classes, classifier_activation, (224, 224, 3)
+        include_top,
+        weights,
+        input_shape,
+        pooling,
+        classes,
+        classifier_activation,
+        (224, 224, 3),
+        input_tensor,
     )
     _chain.check_min_size(
         "GoogLeNet" + (" with auxiliary classifiers" if aux_classifiers else ""),
@@ -263,7 +325,14 @@ def BNInception(
         (None, 7, 7, 1024)
     """
     input_shape = common.check_standard_args(
-        include_top, weights, input_shape, pooling, classes, classifier_activation, (224, 224, 3)
+        include_top,
+        weights,
+        input_shape,
+        pooling,
+        classes,
+        classifier_activation,
+        (224, 224, 3),
+        input_tensor,
     )
     _chain.check_min_size("BN-Inception", input_shape, 32)
     inputs, x = common.make_input(input_tensor, input_shape)

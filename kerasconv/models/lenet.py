@@ -124,6 +124,7 @@ def LeNet5(
     check_choice("variant", variant, ("modern", "classic"))
     check_choice("form", form, ("functional", "sequential"))
     input_shape = common.check_builder_args(
+        input_tensor=input_tensor,
         include_top=include_top,
         weights=weights,
         input_shape=input_shape,

@@ -5,10 +5,16 @@ vector (no spatial structure is used), two maxout layers of 240 units × 5 piece
 dropout (20% on the input, 50% on the hidden layers) and max-norm constraints (column norm 1.9365,
 as in the paper's pylearn2 configuration). 1,233,610 parameters.
 
-**maxout_cifar** — the CIFAR-10 convolutional network of Sec. 5.3: three convolutional maxout
-layers (96, 192 and 192 units × 2 pieces, kernels 8, 8 and 5, zero padding 4, 3 and 3), each
-followed by max pooling (4×4/2, 4×4/2, 2×2/2) and dropout, then a fully connected maxout layer of
-500 units × 5 pieces and the softmax. 11,927,830 parameters.
+**maxout_cifar** — the CIFAR-10 convolutional network of Sec. 5.3, as in the paper's pylearn2
+configuration ``scripts/papers/maxout/cifar10_no_aug.yaml``: three convolutional maxout layers (96,
+192 and 192 units × 2 pieces, kernels 8, 8 and 5, zero padding 4, 3 and 3), each followed by max
+pooling (4×4/2, 4×4/2, 2×2/2) and dropout, then a fully connected maxout layer of 500 units × 5
+pieces and the softmax. pylearn2 pools with cuda-convnet, whose windows cover every pixel (the
+output size rounds up, the last window overhangs the border), so the maps are 33 → 16, 15 → 7 and
+9 → 5 (``kerasconv.layers.CoveringMaxPooling2D``; Keras's ``MaxPooling2D`` would give 15/6/4) and
+the fully connected maxout layer gets 5·5·192 = 4,800 inputs: 16,247,830 parameters. The weight
+norms are bounded per layer as in the configuration: 0.9 for the first convolution's filters,
+1.9365 for the other two, 1.9 for the fully connected maxout columns and 1.9365 for the softmax.
 
 A maxout layer is a linear layer producing ``units × pieces`` values followed by
 ``kerasconv.layers.Maxout(pieces)``; the linear layer is named ``{name}_linear`` and the maxout
@@ -25,6 +31,8 @@ from kerasconv.models.registry import register
 
 _PAPER = "Goodfellow et al. 2013"
 MAX_COLUMN_NORM = 1.9365
+# cifar10_no_aug.yaml: h0 max_kernel_norm .9, h1/h2 1.9365, h3 max_col_norm 1.9, softmax 1.9365.
+CIFAR_MAX_NORMS = (0.9, 1.9365, 1.9365, 1.9, 1.9365)
 
 
 def _constraint(max_norm):
@@ -103,7 +111,14 @@ def MaxoutMLP(
     dropout = _chain.check_positive_fraction("dropout", dropout)
     input_dropout = _chain.check_positive_fraction("input_dropout", input_dropout)
     input_shape = common.check_standard_args(
-        include_top, weights, input_shape, pooling, classes, classifier_activation, (28, 28, 1)
+        include_top,
+        weights,
+        input_shape,
+        pooling,
+        classes,
+        classifier_activation,
+        (28, 28, 1),
+        input_tensor,
     )
     layers = [keras.layers.Flatten(name="flatten")]
     if input_dropout:
@@ -124,13 +139,40 @@ def MaxoutMLP(
     )
 
 
+_CIFAR_STAGES = ((96, 8, 4, 4), (192, 8, 3, 4), (192, 5, 3, 2))  # units, kernel, padding, pool
+
+
 def _conv_final_size(side):
-    side = side + 8 - 8 + 1  # pad 4, 8×8 convolution
-    side = (side - 4) // 2 + 1  # 4×4/2 pooling
-    side = side + 6 - 8 + 1
-    side = (side - 4) // 2 + 1
-    side = side + 6 - 5 + 1
-    return (side - 2) // 2 + 1 if side >= 2 else 0
+    """Side of the last pooled map (0 if the input is too small for some stage)."""
+    for _, kernel, pad, pool in _CIFAR_STAGES:
+        side = side + 2 * pad - kernel + 1
+        if side < pool:
+            return 0
+        side = -(-(side - pool) // 2) + 1  # covering pooling, stride 2: rounds up
+    return side
+
+
+def _cifar_norms(max_norm):
+    from kerasconv._validation import check_float
+
+    if max_norm is None:
+        return (None,) * 5
+    if isinstance(max_norm, (list, tuple)):
+        if len(max_norm) != 5:
+            raise ValueError(
+                "max_norm must be None, a number or 5 numbers (three convolutions, the fully "
+                f"connected maxout layer, the softmax); got {max_norm!r}."
+            )
+        return tuple(
+            None if v is None else check_float("max_norm", v, minimum=0.0, strict_minimum=True)
+            for v in max_norm
+        )
+    return (check_float("max_norm", max_norm, minimum=0.0, strict_minimum=True),) * 5
+
+
+# The reference configuration's network counted directly (the paper states no total).
+PARAMS_CIFAR = 16_247_830
+MACS_CIFAR = 732_290_696
 
 
 @register(
@@ -139,9 +181,9 @@ def _conv_final_size(side):
     paper=_PAPER,
     input_shape=(32, 32, 3),
     classes=10,
-    params=11_927_830,
-    macs=628_216_712,
-    paper_params="not stated (11.61% CIFAR-10 error without augmentation)",
+    params=PARAMS_CIFAR,
+    macs=MACS_CIFAR,
+    paper_params="not stated; pylearn2 cifar10_no_aug.yaml counts 16.25 M (11.61% CIFAR-10 error)",
     endpoints=(
         "maxout1",
         "pool1",
@@ -165,40 +207,51 @@ def MaxoutCIFAR(
     name="maxout_cifar",
     dropout=0.5,
     input_dropout=0.2,
-    max_norm=MAX_COLUMN_NORM,
+    max_norm=CIFAR_MAX_NORMS,
     form="functional",
 ):
     """Build the maxout convolutional network for CIFAR-10 (Goodfellow et al. 2013, Sec. 5.3).
 
     Args:
         include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation,
-            name: keras.applications' arguments; default input 32×32×3; at least 21×21.
+            name: keras.applications' arguments; default input 32×32×3; at least 10×10.
         dropout, input_dropout: dropout after each pooling / hidden layer and on the input.
-        max_norm: maximum norm of each unit's weights (``None`` for no constraint).
+        max_norm: maximum norm of each unit's weights: five numbers (the three convolutions'
+            filters, the fully connected maxout columns, the softmax columns; default the
+            reference configuration's 0.9, 1.9365, 1.9365, 1.9, 1.9365), one number for all,
+            or ``None`` for no constraint.
         form: ``"functional"`` or ``"sequential"``.
 
     Example:
         >>> import kerasconv
         >>> kerasconv.models.MaxoutCIFAR().count_params()
-        11927830
+        16247830
     """
-    from kerasconv.layers import Maxout
+    from kerasconv.layers import CoveringMaxPooling2D, Maxout
 
     dropout = _chain.check_positive_fraction("dropout", dropout)
     input_dropout = _chain.check_positive_fraction("input_dropout", input_dropout)
+    norms = _cifar_norms(max_norm)
     input_shape = common.check_standard_args(
-        include_top, weights, input_shape, pooling, classes, classifier_activation, (32, 32, 3)
+        include_top,
+        weights,
+        input_shape,
+        pooling,
+        classes,
+        classifier_activation,
+        (32, 32, 3),
+        input_tensor,
     )
     for side in input_shape[:-1]:
         if side is not None and _conv_final_size(side) < 1:
             raise ValueError(
-                f"maxout_cifar needs inputs of at least 21×21; got input_shape {input_shape}."
+                f"maxout_cifar needs inputs of at least 10×10; got input_shape {input_shape}."
             )
     layers = []
     if input_dropout:
         layers.append(keras.layers.Dropout(input_dropout, name="input_dropout"))
-    stages = ((96, 8, 4, 4), (192, 8, 3, 4), (192, 5, 3, 2))
-    for index, (units, kernel, pad, pool) in enumerate(stages, start=1):
+    for index, (units, kernel, pad, pool) in enumerate(_CIFAR_STAGES, start=1):
+        norm = norms[index - 1]
         layers += [
             keras.layers.ZeroPadding2D(pad, name=f"maxout{index}_pad"),
             keras.layers.Conv2D(
@@ -206,21 +259,21 @@ def MaxoutCIFAR(
                 kernel,
                 # The norm of each filter (all its input positions and channels) is bounded.
                 kernel_constraint=(
-                    keras.constraints.MaxNorm(max_norm, axis=[0, 1, 2]) if max_norm else None
+                    keras.constraints.MaxNorm(norm, axis=[0, 1, 2]) if norm else None
                 ),
                 name=f"maxout{index}_linear",
             ),
             Maxout(2, name=f"maxout{index}"),
-            keras.layers.MaxPooling2D(pool, strides=2, name=f"pool{index}"),
+            CoveringMaxPooling2D(pool, strides=2, name=f"pool{index}"),
         ]
         if dropout:
             layers.append(keras.layers.Dropout(dropout, name=f"pool{index}_dropout"))
     if include_top:
         layers.append(keras.layers.Flatten(name="flatten"))
-        layers += _dense_maxout(500, 5, "maxout4", max_norm)
+        layers += _dense_maxout(500, 5, "maxout4", norms[3])
         if dropout:
             layers.append(keras.layers.Dropout(dropout, name="maxout4_dropout"))
-        layers.append(_classifier(classes, classifier_activation, max_norm))
+        layers.append(_classifier(classes, classifier_activation, norms[4]))
     else:
         layers += _chain.head_layers(False, pooling, classes, classifier_activation)
     return _chain.build_chain(

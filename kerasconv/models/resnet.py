@@ -207,6 +207,7 @@ def ResNet(
         raise TypeError(f"conv_bias must be True or False; got {conv_bias!r}.")
     width = check_int("width", width, minimum=1)
     input_shape = common.check_builder_args(
+        input_tensor=input_tensor,
         include_top=include_top,
         weights=weights,
         input_shape=input_shape,
@@ -239,7 +240,14 @@ def ResNet(
         x = common.classifier_output(x, classes, classifier_activation)
     else:
         x = common.global_pool(x, pooling)
-    return common.finish(inputs, x, name, weights)
+    hint = (
+        "keras.applications' ResNets have biases in their convolutions, this one has none "
+        "(the paper's form): build it with conv_bias=True to load keras.applications weights."
+        if not conv_bias
+        else "Its convolutions have biases (conv_bias=True): a file saved from the paper's form "
+        "needs conv_bias=False."
+    )
+    return common.finish(inputs, x, name, weights, mismatch_hint=hint)
 
 
 def CIFARResNet(
@@ -276,6 +284,7 @@ def CIFARResNet(
         raise TypeError(f"shortcuts must be True or False; got {shortcuts!r}.")
     width = check_int("width", width, minimum=1)
     input_shape = common.check_builder_args(
+        input_tensor=input_tensor,
         include_top=include_top,
         weights=weights,
         input_shape=input_shape,

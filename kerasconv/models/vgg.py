@@ -137,6 +137,7 @@ def VGG(
     fc_units = check_int("fc_units", fc_units, minimum=1)
     dropout = _chain.check_positive_fraction("dropout", dropout)
     input_shape = common.check_builder_args(
+        input_tensor=input_tensor,
         include_top=include_top,
         weights=weights,
         input_shape=input_shape,

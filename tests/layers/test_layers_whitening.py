@@ -76,8 +76,20 @@ def test_zca_adapt_streams_datasets_and_matches_array(layers_digits16):
 
 def test_zca_errors():
     layer = ZCAWhitening()
-    with pytest.raises(ValueError, match="adapt"):
-        layer(np.zeros((2, 3), "float32"))
+    # Unadapted, like keras.layers.Normalization: the identity (mean 0, W = I), flagged.
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    np.testing.assert_array_equal(layer(x).numpy(), x)
+    assert not layer.adapted
+    with pytest.raises(ValueError, match="both mean and whitening_matrix"):
+        ZCAWhitening(mean=[0.0, 0.0])
+    with pytest.raises(ValueError, match="2 × 2"):
+        ZCAWhitening(mean=[0.0, 0.0], whitening_matrix=np.eye(3))
+    with pytest.raises(ValueError, match="symmetric"):
+        ZCAWhitening(mean=[0.0, 0.0], whitening_matrix=[[1.0, 0.5], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="positive definite"):
+        ZCAWhitening(mean=[0.0, 0.0], whitening_matrix=[[1.0, 0.0], [0.0, -1.0]])
+    with pytest.raises(ValueError, match="mean of 2 values"):
+        ZCAWhitening(mean=[0.0, 0.0], whitening_matrix=np.eye(2))(x)
     with pytest.raises(ValueError, match="at least 2 samples"):
         layer.adapt(np.zeros((1, 3), "float32"))
     with pytest.raises(ValueError, match="NaN"):

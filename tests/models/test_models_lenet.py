@@ -136,7 +136,16 @@ def test_weights_from_a_keras_file(tmp_path):
     np.testing.assert_allclose(loaded(x), source(x), atol=1e-6)
 
 
-def test_trained_lenet_reaches_97_percent_on_the_real_digits(trained_lenet, digits_32):
+# The session fixture's recipe (15 epochs, SGD 0.05, batch 32) reached, on the 359 test digits:
+# seeds 0-5 with oneDNN: 96.66, 97.21, 96.38, 96.94, 97.49, 98.33%; seeds 0-1 with
+# TF_ENABLE_ONEDNN_OPTS=0: 97.21, 98.33% (mean 97.3%, standard deviation 0.7 points, one digit is
+# 0.28 points). The old 97% bound sat inside that spread; 95% is 3 standard deviations below the
+# mean and 1.4 points (5 digits) below the worst run.
+SPREAD_BOUND = 0.95
+
+
+def test_trained_lenet_reaches_95_percent_on_the_real_digits(trained_lenet, digits_32):
     x_test, y_test = digits_32[2], digits_32[3]
-    accuracy = np.mean(np.argmax(trained_lenet.predict(x_test, verbose=0), -1) == y_test)
-    assert accuracy >= 0.97
+    predictions = np.argmax(trained_lenet.predict(x_test, verbose=0), -1)
+    accuracy = np.mean(predictions == y_test)
+    assert accuracy >= SPREAD_BOUND

@@ -31,7 +31,7 @@ SMALL = {
     "allconv": dict(input_shape=(9, 9, 3), width_multiplier=0.05),
     "maxout": dict(),
 }
-SMALL_SHAPES = {"zfnet": (53, 53, 3), "maxout_cifar": (21, 21, 3), "maxout_mlp": (28, 28, 1)}
+SMALL_SHAPES = {"zfnet": (53, 53, 3), "maxout_cifar": (10, 10, 3), "maxout_mlp": (28, 28, 1)}
 
 
 def small_kwargs(name):
@@ -125,7 +125,7 @@ SMALL_FORWARD = [
     ("cifar_plain20", (16, 16, 3), dict(width=4)),
     ("all_cnn_c", (16, 16, 3), dict(width_multiplier=0.1)),
     ("maxout_mlp", (28, 28, 1), dict(units=16)),
-    ("maxout_cifar", (21, 21, 3), {}),
+    ("maxout_cifar", (10, 10, 3), {}),
 ]
 
 
