@@ -7,7 +7,11 @@ For LeNet-5 (32×32×1) and the CIFAR ResNet-20 (32×32×3), each model is expor
 * throughput: one-image requests from ``CLIENTS`` concurrent clients, with and without server-side
   batching;
 * baselines: the Keras model called in-process (``model.predict_on_batch``) and the exported
-  signature called in-process (the same graph the server runs, without the network and JSON).
+  signature called in-process (the same graph the server runs, without the network and JSON);
+* latency under concurrency (issue 20.5): 1,000 one-image LeNet-5 requests from 16 concurrent
+  clients, p50 and p99 of every request, for REST and gRPC, with the server's garbage-collector
+  freeze on (the default) and off. Goals: REST p99 <= 3 x its p50, and p50 <= 2 x the in-process
+  ``predict_on_batch`` p50 + 2 ms; gRPC reported the same way.
 
 ``run(quick=False)`` returns ``{"title", "rows", "markdown", "notes"}``; ``python -m
 benchmarks.bench_serving [--quick]`` prints the table.
@@ -77,6 +81,93 @@ def _throughput(make_call, total, clients=CLIENTS):
     if errors:
         raise RuntimeError(f"{len(errors)} client errors, first: {errors[0]}")
     return total / elapsed
+
+
+def _concurrent_latency(make_call, total=1000, clients=16):
+    """Per-request latencies (p50, p99 in ms) when ``clients`` threads share ``total`` requests."""
+    remaining = [total]
+    lock = threading.Lock()
+    seconds, errors = [], []
+
+    def worker():
+        call, close = make_call()
+        try:
+            call()  # warm connection
+            while True:
+                with lock:
+                    if remaining[0] <= 0:
+                        return
+                    remaining[0] -= 1
+                start = time.perf_counter()
+                call()
+                elapsed = time.perf_counter() - start
+                with lock:
+                    seconds.append(elapsed)
+        except Exception as error:  # noqa: BLE001 - reported in the result
+            errors.append(repr(error))
+        finally:
+            close()
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise RuntimeError(f"{len(errors)} client errors, first: {errors[0]}")
+    p50, p99 = _percentiles(seconds)
+    slow = sum(1 for value in seconds if value > 0.15) / len(seconds)
+    return p50, p99, total / elapsed, slow
+
+
+def concurrency(quick=False, clients=16):
+    """Rows of p50/p99 for 1,000 (quick: 300) one-image LeNet-5 requests from 16 clients."""
+    import kerasconv
+    from kerasconv.export import export_model
+    from kerasconv.serving import ModelServer
+
+    total = 300 if quick else 1000
+    model = kerasconv.models.LeNet5(classes=10)
+    image = np.random.default_rng(0).random((1, 32, 32, 1)).astype("float32")
+    keras_p50, _ = _latency(lambda: model.predict_on_batch(image), 60 if quick else 300, 20)
+    # The same 16 clients calling predict_on_batch in-process: with 16 requests in flight on a
+    # few cores each one waits for the others (Little's law), so this is the fair floor.
+    keras_concurrent_p50, _, _, _ = _concurrent_latency(
+        lambda: (lambda: model.predict_on_batch(image), lambda: None), total, clients
+    )
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench_serving_") as workdir:
+        base = os.path.join(workdir, "lenet5")
+        export_model(model, base)
+        for freeze in (True, False):
+            with ModelServer.for_model(
+                "lenet5", base, poll_seconds=0, rest_api_port=0, grpc_port=0, freeze_gc=freeze
+            ) as server:
+                for path, make in (
+                    ("REST", _rest_caller(server.rest_port, "lenet5", image)),
+                    ("gRPC", _grpc_caller(server.grpc_address, "lenet5", image)),
+                ):
+                    p50, p99, rps, slow = _concurrent_latency(make, total, clients)
+                    rows.append(
+                        {
+                            "path": path,
+                            "gc_freeze": freeze,
+                            "p50_ms": round(p50, 2),
+                            "p99_ms": round(p99, 2),
+                            "p99_over_p50": round(p99 / p50, 2),
+                            "share_over_150ms": round(slow, 4),
+                            "throughput_rps": round(rps, 1),
+                            "in_process_p50_ms": round(keras_p50, 3),
+                            "in_process_16_clients_p50_ms": round(keras_concurrent_p50, 3),
+                            "p50_goal_ms": round(2 * keras_concurrent_p50 + 2, 3),
+                            "meets_goal": bool(
+                                p99 <= 3 * p50 and p50 <= 2 * keras_concurrent_p50 + 2
+                            ),
+                        }
+                    )
+    return rows
 
 
 def _rest_caller(port, name, image):
@@ -211,9 +302,28 @@ def run(quick=False):
         f"{r['throughput_rps']:.0f} |"
         for r in rows
     ]
+    concurrent = concurrency(quick)
+    lines += [
+        "",
+        f"Latency under concurrency: LeNet-5, {300 if quick else 1000} one-image requests from 16 "
+        f"clients. In-process predict_on_batch p50: {concurrent[0]['in_process_p50_ms']:.2f} ms "
+        f"one at a time, {concurrent[0]['in_process_16_clients_p50_ms']:.2f} ms from the same 16 "
+        f"client threads; goal: p99 <= 3 x p50 and p50 <= 2 x the latter + 2 ms = "
+        f"{concurrent[0]['p50_goal_ms']:.2f} ms.",
+        "",
+        "| path | gc freeze | p50 (ms) | p99 (ms) | p99/p50 | > 150 ms | req/s | goal met |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    lines += [
+        f"| {r['path']} | {'on' if r['gc_freeze'] else 'off'} | {r['p50_ms']:.2f} | "
+        f"{r['p99_ms']:.2f} | {r['p99_over_p50']:.2f} | {100 * r['share_over_150ms']:.1f}% | "
+        f"{r['throughput_rps']:.0f} | {'yes' if r['meets_goal'] else 'no'} |"
+        for r in concurrent
+    ]
     return {
         "title": "Serving: REST and gRPC against in-process calls",
         "rows": rows,
+        "concurrency": concurrent,
         "markdown": header + "\n".join(lines) + "\n",
         "notes": notes,
     }
@@ -224,7 +334,15 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    result = run(quick=parser.parse_args().quick)
+    parser.add_argument(
+        "--concurrency-only", action="store_true", help="only the 16-client latency table"
+    )
+    options = parser.parse_args()
+    if options.concurrency_only:
+        for row in concurrency(options.quick):
+            print(row)
+        raise SystemExit(0)
+    result = run(quick=options.quick)
     print(result["markdown"])
     for note in result["notes"]:
         print(note)

@@ -19,6 +19,8 @@ def load_model_arg(value, **create_kwargs):
                 f"{value!r} is a folder; pass a .keras file (SavedModels are for serving: "
                 "`kerasconv serve`)"
             )
+        if value.endswith(".keras"):
+            _check_keras_archive(value)
         try:
             return keras.saving.load_model(value, compile=False)
         except Exception as error:  # noqa: BLE001 - any load failure is the user's file
@@ -26,6 +28,23 @@ def load_model_arg(value, **create_kwargs):
     import kerasconv
 
     return kerasconv.models.create(value, **create_kwargs)
+
+
+def _check_keras_archive(path):
+    """A damaged ``.keras`` file is reported as corrupt (Keras says "File not found" for it)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, EOFError, OSError):
+        damaged, names = path, set()
+    if damaged is not None or "config.json" not in names:
+        raise UsageError(
+            f"model file {path!r} is corrupt or truncated (not a complete .keras zip archive"
+            f"{'' if damaged in (None, path) else f'; {damaged!r} is damaged'})"
+        )
 
 
 def _digit_indices(value, count):

@@ -9,10 +9,22 @@ See ``docs/serving.md``.
 
 from kerasconv.export.saved_model import (
     CLASS_NAMES_ASSET,
+    EXAMPLE_IMAGE_FEATURE,
+    EXAMPLE_SIGNATURES,
     SIGNATURES,
     export_model,
     list_versions,
     read_class_names,
+    remove_stale_staging,
 )
 
-__all__ = ["CLASS_NAMES_ASSET", "SIGNATURES", "export_model", "list_versions", "read_class_names"]
+__all__ = [
+    "CLASS_NAMES_ASSET",
+    "EXAMPLE_IMAGE_FEATURE",
+    "EXAMPLE_SIGNATURES",
+    "SIGNATURES",
+    "export_model",
+    "list_versions",
+    "read_class_names",
+    "remove_stale_staging",
+]

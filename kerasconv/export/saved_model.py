@@ -25,13 +25,27 @@ named inputs and outputs so that REST requests and gRPC ``PredictRequest`` s can
     client can take an FGSM step, ``x + ε·sign(loss_gradient)``, without a gradient of its own
     (Goodfellow et al. 2015, with the model's own prediction as the label, as CleverHans does).
 
+With ``example_signatures=True`` two more signatures take serialized ``tf.Example`` protos, as
+``tf.estimator``-era exports did, for TF Serving's ``Classify``, ``Regress`` and
+``MultiInference`` APIs (REST ``:classify`` / ``:regress``):
+
+``classification`` (method ``tensorflow/serving/classify``)
+    ``inputs`` string ``(batch,)`` of serialized ``tf.Example`` s whose bytes feature
+    ``image/encoded`` holds an encoded image (decoded as in ``predict_images``) → ``classes``
+    (top-k class names) and ``scores`` (their probabilities), both ``(batch, k)``.
+``regression`` (method ``tensorflow/serving/regress``)
+    the same ``inputs`` → ``outputs`` ``(batch,)``: the probability of the predicted class (the
+    model's confidence), a real number per example as the regress API expects.
+
 The class names are stored as the asset ``assets/class_names.txt`` (one per line) and read by a
 lookup table in the graph, so the exported model is self-describing. Nothing in the graph is
 compiled with XLA (``jit_compile=False``): XLA clusters inside a SavedModel can fail to load in
 TF Serving's GPU builds.
 
-A version is written to a hidden temporary folder inside ``base_path`` and renamed into place, so a
-server polling the folder never sees a half-written version.
+A version is written to a hidden staging folder inside ``base_path`` (``.tmp-<version>-<host>-<pid>-…``)
+and renamed into place, so a server polling the folder never sees a half-written version. Staging
+folders that a killed export left behind (their process is gone, or they are over a day old) are
+removed by the next export into the same base path (:func:`remove_stale_staging`).
 """
 
 from __future__ import annotations
@@ -39,7 +53,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import tempfile
+import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -47,8 +64,62 @@ import numpy as np
 from kerasconv._validation import check_int
 
 SIGNATURES = ("serving_default", "predict_images", "saliency")
+EXAMPLE_SIGNATURES = ("classification", "regression")
+EXAMPLE_IMAGE_FEATURE = "image/encoded"
 CLASS_NAMES_ASSET = "class_names.txt"
 _VERSION_PATTERN = re.compile(r"^\d+$")
+_STAGING_PATTERN = re.compile(r"^\.tmp-\d+-(?P<host>[^-]*)-(?P<pid>\d+)-")
+# TF Serving's method names (tensorflow_serving/apis signature_constants).
+_METHOD_NAMES = {
+    "classification": "tensorflow/serving/classify",
+    "regression": "tensorflow/serving/regress",
+}
+STALE_STAGING_SECONDS = 24 * 3600
+
+
+def _host_tag():
+    return re.sub(r"[^A-Za-z0-9_.]", "_", socket.gethostname())[:40]
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_staging(base_path, max_age_seconds=STALE_STAGING_SECONDS):
+    """Remove the hidden staging folders of exports that were killed mid-write.
+
+    A staging folder is stale when it was made on this host by a process that no longer exists, or
+    when it is older than ``max_age_seconds`` (other hosts sharing the folder, old name formats).
+    Returns the removed paths. TF Serving ignores these folders, but they hold a whole model each.
+    """
+    base = Path(base_path)
+    if not base.is_dir():
+        return []
+    removed = []
+    now = time.time()
+    for entry in base.iterdir():
+        if not entry.name.startswith(".tmp-") or not entry.is_dir():
+            continue
+        match = _STAGING_PATTERN.match(entry.name)
+        try:
+            age = now - entry.stat().st_mtime
+        except OSError:
+            continue
+        dead = (
+            match is not None
+            and match["host"] == _host_tag()
+            and not _process_alive(int(match["pid"]))
+        )
+        if dead or age > max_age_seconds:
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(str(entry))
+    return removed
 
 
 def list_versions(base_path):
@@ -153,6 +224,7 @@ def export_model(
     std=1.0,
     resize_method="bilinear",
     overwrite=False,
+    example_signatures=False,
 ):
     """Export a Keras image classifier to ``base_path/<version>/`` for TensorFlow Serving.
 
@@ -170,7 +242,12 @@ def export_model(
         mean, std: ``predict_images`` feeds ``(pixels / 255 - mean) / std`` to the model; one value
             or one per channel. The default (0, 1) gives kerasconv's [0, 1] image convention.
         resize_method: a ``tf.image.resize`` method (``"bilinear"``, ``"area"``, ``"nearest"``…).
-        overwrite: replace an existing ``version`` instead of raising.
+        overwrite: replace an existing ``version`` instead of raising. A server that has loaded
+            that version keeps serving the old one (TF Serving does not reload a version in
+            place), so this warns; export a new version to roll out a change.
+        example_signatures: also write the ``classification`` and ``regression`` signatures on
+            serialized ``tf.Example`` s (feature ``image/encoded``) for TF Serving's Classify,
+            Regress and MultiInference APIs.
 
     Returns:
         The version folder's path as a string.
@@ -238,11 +315,21 @@ def export_model(
     if resize_method not in methods:
         raise ValueError(f"resize_method must be one of {methods}; got {resize_method!r}.")
 
+    if not isinstance(example_signatures, bool):
+        raise TypeError(f"example_signatures must be True or False; got {example_signatures!r}.")
     target = base / str(version)
     if target.exists() and not overwrite:
         raise ValueError(
             f"Version {version} already exists at {str(target)!r}; pass overwrite=True or another "
             "version (or version=None for the next free one)."
+        )
+    if target.exists():
+        warnings.warn(
+            f"Replacing version {version} at {str(target)!r}: a server that has already loaded it "
+            "keeps serving the old model (TF Serving does not reload a version in place); export "
+            "a new version to roll out a change.",
+            UserWarning,
+            stacklevel=2,
         )
 
     probabilities_are_output = ends_in_softmax(model)
@@ -256,7 +343,11 @@ def export_model(
         outputs = tf.cast(model(images, training=False), tf.float32)
         return outputs if probabilities_are_output else tf.nn.softmax(outputs, axis=-1)
 
-    staging = Path(tempfile.mkdtemp(prefix=f".tmp-{version}-", dir=_ensure_dir(base)))
+    _ensure_dir(base)
+    remove_stale_staging(base)
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".tmp-{version}-{_host_tag()}-{os.getpid()}-", dir=str(base))
+    )
     try:
         # The asset travels with the SavedModel; the table reads it when the model is loaded.
         names_file = staging / CLASS_NAMES_ASSET
@@ -326,14 +417,67 @@ def export_model(
         archive.add_endpoint("serving_default", serving_default)
         archive.add_endpoint("predict_images", predict_images)
         archive.add_endpoint("saliency", saliency)
+        if example_signatures:
+            example_spec = tf.TensorSpec((None,), tf.string, name="inputs")
+
+            def example_probabilities(serialized):
+                features = tf.io.parse_example(
+                    serialized, {EXAMPLE_IMAGE_FEATURE: tf.io.FixedLenFeature([], tf.string)}
+                )
+                images = tf.map_fn(
+                    decode_one,
+                    features[EXAMPLE_IMAGE_FEATURE],
+                    fn_output_signature=tf.TensorSpec((*image_size, channels), tf.float32),
+                )
+                return probabilities_of(images)
+
+            @tf.function(input_signature=[example_spec], jit_compile=False)
+            def classification(inputs):
+                scores, indices = tf.math.top_k(example_probabilities(inputs), k=top_k)
+                return {"classes": table.lookup(tf.cast(indices, tf.int64)), "scores": scores}
+
+            @tf.function(input_signature=[example_spec], jit_compile=False)
+            def regression(inputs):
+                return {"outputs": tf.reduce_max(example_probabilities(inputs), axis=-1)}
+
+            archive.add_endpoint("classification", classification)
+            archive.add_endpoint("regression", regression)
         written = staging / "model"
         archive.write_out(str(written), verbose=False)
+        if example_signatures:
+            _set_method_names(written, _METHOD_NAMES)
         if target.exists():
-            shutil.rmtree(target)
+            # Moved aside (removed with the staging folder), so the swap leaves no half state.
+            os.replace(target, staging / "replaced")
         os.replace(written, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return str(target)
+
+
+def _set_method_names(export_dir, method_names):
+    """Give signatures TF Serving's classify/regress method names (Keras writes "predict" only).
+
+    The SavedModel's fingerprint covers ``saved_model.pb``, so it is written again afterwards.
+    """
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    path = Path(export_dir) / "saved_model.pb"
+    proto = saved_model_pb2.SavedModel()
+    proto.ParseFromString(path.read_bytes())
+    for graph in proto.meta_graphs:
+        for key, method in method_names.items():
+            if key in graph.signature_def:
+                graph.signature_def[key].method_name = method
+    path.write_bytes(proto.SerializeToString())
+    fingerprint = Path(export_dir) / "fingerprint.pb"
+    try:
+        from tensorflow.python.saved_model import fingerprinting_utils
+
+        fingerprint.unlink(missing_ok=True)
+        fingerprinting_utils.write_fingerprint(str(export_dir))
+    except Exception:  # noqa: BLE001 - the fingerprint is optional; a stale one is not
+        fingerprint.unlink(missing_ok=True)
 
 
 def _ensure_dir(path):

@@ -11,13 +11,16 @@ Command line: ``kerasconv serve --model_name NAME --model_base_path PATH``. See 
 from kerasconv.serving.client import Client
 from kerasconv.serving.errors import ServingError
 from kerasconv.serving.registry import ModelRegistry, load_config_file, single_model_config
-from kerasconv.serving.server import DEFAULT_MAX_REQUEST_BYTES, ModelServer, RestApi
+from kerasconv.serving.server import DEFAULT_MAX_REQUEST_BYTES, ModelServer, PortInUseError, RestApi
+from kerasconv.serving.tensors import RequestLimits
 
 __all__ = [
     "DEFAULT_MAX_REQUEST_BYTES",
     "Client",
     "ModelRegistry",
     "ModelServer",
+    "PortInUseError",
+    "RequestLimits",
     "RestApi",
     "ServingError",
     "load_config_file",

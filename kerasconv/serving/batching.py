@@ -150,3 +150,67 @@ class Batcher:
             for work in self._queues.values():
                 work.put(None)
             self._queues.clear()
+
+
+# BatchingParameters fields (tensorflow_serving/servables/tensorflow/session_bundle_config.proto)
+# as they appear in a --batching_parameters_file; the ones kerasconv's batcher uses come first.
+_USED_BATCHING_FIELDS = ("max_batch_size", "batch_timeout_micros")
+_KNOWN_BATCHING_FIELDS = _USED_BATCHING_FIELDS + (
+    "num_batch_threads",
+    "max_enqueued_batches",
+    "thread_pool_name",
+    "allowed_batch_sizes",
+    "pad_variable_length_inputs",
+    "enable_large_batch_splitting",
+    "max_execution_batch_size",
+)
+
+
+def load_batching_parameters(path):
+    """``{"max_batch_size": …, "batch_timeout_micros": …}`` from TF Serving's batching file.
+
+    The file is a text ``BatchingParameters`` proto, e.g.::
+
+        max_batch_size { value: 32 }
+        batch_timeout_micros { value: 2000 }
+        num_batch_threads { value: 4 }
+
+    Fields kerasconv's one-thread-per-signature batcher has no use for (``num_batch_threads``,
+    ``allowed_batch_sizes``…) are accepted and reported in ``"ignored"``; unknown fields are an
+    error, as they are for TF Serving's parser.
+    """
+    import re
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"batching parameters file {str(path)!r} does not exist")
+    text = re.sub(r"#[^\n]*", "", path.read_text(encoding="utf-8"))
+    pattern = re.compile(
+        r"\s*(\w+)\s*(?:\{\s*value\s*:\s*([^\s}]+)\s*\}|:\s*([^\s{}]+))\s*", re.MULTILINE
+    )
+    position, result, ignored = 0, {}, []
+    while position < len(text):
+        match = pattern.match(text, position)
+        if match is None:
+            if text[position:].strip():
+                raise ValueError(
+                    f"{str(path)!r} is not a valid BatchingParameters text proto near "
+                    f"{text[position : position + 40].strip()!r}"
+                )
+            break
+        position = match.end()
+        field, value = match.group(1), match.group(2) or match.group(3)
+        if field not in _KNOWN_BATCHING_FIELDS:
+            raise ValueError(f"{str(path)!r}: unknown BatchingParameters field {field!r}")
+        if field in _USED_BATCHING_FIELDS:
+            try:
+                result[field] = int(value)
+            except ValueError:
+                raise ValueError(
+                    f"{str(path)!r}: {field} must be an integer; got {value!r}"
+                ) from None
+        elif field not in ignored:
+            ignored.append(field)
+    result["ignored"] = ignored
+    return result

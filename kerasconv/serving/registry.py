@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
+import time
 from pathlib import Path
 
 from kerasconv.serving.errors import ServingError, invalid_argument, not_found
@@ -153,16 +155,65 @@ class Servable:
         try:
             outputs = function(**feeds)
         except (tf.errors.InvalidArgumentError, ValueError, TypeError) as error:
-            message = str(getattr(error, "message", error)).strip().splitlines()
-            raise invalid_argument(message[0] if message else type(error).__name__) from None
+            raise invalid_argument(op_error_message(error)) from None
         except tf.errors.OpError as error:
-            raise ServingError("INTERNAL", error.message.strip().splitlines()[0]) from None
+            raise ServingError("INTERNAL", op_error_message(error)) from None
         wanted = set(output_filter) or set(outputs)
         return {name: value.numpy() for name, value in outputs.items() if name in wanted}
 
 
+def op_error_message(error):
+    """The cause in a TensorFlow error, without eager mode's "Graph execution error:" wrapping.
+
+    A failing op inside a ``tf.function`` raises a message that starts with "Graph execution
+    error:", then "Detected at node …" and a Python traceback; the op's own message (e.g. "Unknown
+    image file format. One of JPEG, PNG, GIF, BMP required.") comes just before the
+    ``[[{{node …}}]]`` marker.
+    """
+    text = str(getattr(error, "message", None) or error)
+    lines = [line.strip() for line in text.splitlines()]
+    for index, line in enumerate(lines):
+        if "[[{{node" in line:
+            before = line.split("[[{{node", 1)[0].strip()
+            if before:
+                return before
+            for previous in reversed(lines[:index]):
+                if previous and not previous.startswith("<stack traces"):
+                    return previous
+    for line in lines:
+        if line and not line.startswith(("Graph execution error", "Detected at node", "<stack")):
+            return re.sub(r"\s*\[Op:[^\]]*\]\s*$", "", line)
+    return type(error).__name__
+
+
 def _shape_text(shape):
     return "[" + ", ".join("-1" if dim is None else str(dim) for dim in shape.as_list()) + "]"
+
+
+class _Failure:
+    """A version whose load failed: when to try again, and whether the retries are used up."""
+
+    __slots__ = ("attempts", "next_attempt", "exhausted", "folder")
+
+    def __init__(self, attempts, next_attempt, exhausted, folder):
+        self.attempts = attempts
+        self.next_attempt = next_attempt
+        self.exhausted = exhausted
+        self.folder = folder
+
+
+def _folder_signature(path):
+    """(relative path, size, mtime) of every file under a version folder: changes when it does."""
+    items = []
+    for root, _, files in os.walk(path):
+        for file in files:
+            full = os.path.join(root, file)
+            try:
+                info = os.stat(full)
+            except OSError:
+                continue
+            items.append((os.path.relpath(full, path), info.st_size, info.st_mtime_ns))
+    return tuple(sorted(items))
 
 
 class _ModelEntry:
@@ -170,30 +221,69 @@ class _ModelEntry:
         self.config = config
         self.servables = {}  # version -> Servable (AVAILABLE)
         self.states = {}  # version -> (state, error_code, error_message)
-        self.failed = set()  # versions whose load failed: not retried until the folder changes
+        self.failures = {}  # version -> _Failure
+        self.problem = None  # why no version can be found (e.g. the base path is missing)
+
+
+DEFAULT_MAX_NUM_LOAD_RETRIES = 5
+DEFAULT_LOAD_RETRY_INTERVAL_MICROS = 60 * 1000 * 1000
 
 
 class ModelRegistry:
     """The models a server answers for, kept in step with their folders.
 
+    Version changes follow TF Serving's availability-preserving policy
+    (``tensorflow_serving/core/availability_preserving_policy.cc``): a version that is no longer
+    wanted is unloaded only once a wanted version is serving, so a model never goes dark while a
+    version is on its way in; rolling back (deleting the newest folder) loads the older version
+    first and only then drops the newer one. A version whose load fails is retried
+    ``max_num_load_retries`` times, ``load_retry_interval_micros`` apart (TF Serving's flags and
+    defaults: 5 retries, 60 s); a version that has used up its retries is passed over, so the
+    policy falls back to the newest version that loads, and it gets a fresh set of retries when its
+    folder changes (a copy that completes late is served once complete).
+
     Args:
         config: a ``ModelServerConfig`` (see :func:`load_config_file`, :func:`single_model_config`).
         poll_seconds: how often the background thread looks for new versions (``start``);
             0 disables polling after the first scan.
+        max_num_load_retries: retries after a failed load (0: give up at once).
+        load_retry_interval_micros: the wait before each retry, in microseconds.
     """
 
-    def __init__(self, config, poll_seconds=1.0):
+    def __init__(
+        self,
+        config,
+        poll_seconds=1.0,
+        max_num_load_retries=DEFAULT_MAX_NUM_LOAD_RETRIES,
+        load_retry_interval_micros=DEFAULT_LOAD_RETRY_INTERVAL_MICROS,
+    ):
         _check_config(config)
+        if isinstance(max_num_load_retries, bool) or not isinstance(max_num_load_retries, int):
+            raise TypeError("max_num_load_retries must be an integer.")
+        if max_num_load_retries < 0:
+            raise ValueError(f"max_num_load_retries must be >= 0; got {max_num_load_retries}.")
+        if isinstance(load_retry_interval_micros, bool) or not isinstance(
+            load_retry_interval_micros, (int, float)
+        ):
+            raise TypeError("load_retry_interval_micros must be a number.")
+        if load_retry_interval_micros < 0:
+            raise ValueError(
+                f"load_retry_interval_micros must be >= 0; got {load_retry_interval_micros}."
+            )
         self._lock = threading.RLock()
+        self._poll_lock = threading.Lock()
         self._models = {}
         self.poll_seconds = float(poll_seconds)
+        self.max_num_load_retries = max_num_load_retries
+        self.load_retry_interval = load_retry_interval_micros / 1e6
+        self.on_change = []  # callables run after a version is loaded or unloaded
         self._stop = threading.Event()
         self._thread = None
         self._apply_config(config)
 
     @classmethod
-    def for_model(cls, model_name, base_path, poll_seconds=1.0):
-        return cls(single_model_config(model_name, base_path), poll_seconds=poll_seconds)
+    def for_model(cls, model_name, base_path, poll_seconds=1.0, **kwargs):
+        return cls(single_model_config(model_name, base_path), poll_seconds=poll_seconds, **kwargs)
 
     # ------------------------------------------------------------------ configuration
     def _apply_config(self, config):
@@ -219,6 +309,11 @@ class ModelRegistry:
         with self._lock:
             return sorted(self._models)
 
+    def problems(self):
+        """``{model name: message}`` for models none of whose versions can be found."""
+        with self._lock:
+            return {name: e.problem for name, e in self._models.items() if e.problem}
+
     # ------------------------------------------------------------------ polling
     def _wanted_versions(self, entry, present):
         policy = entry.config.model_version_policy
@@ -228,39 +323,85 @@ class ModelRegistry:
         if choice == "specific":
             return set(present) & set(policy.specific.versions)
         count = policy.latest.num_versions if choice == "latest" else 0
-        return set(sorted(present)[-max(count, 1) :])
+        return set(sorted(present)[-max(count, 1) :]) if present else set()
+
+    def _scan(self, name, entry, base):
+        present = []
+        if not base.is_dir():
+            problem = (
+                f"base path {str(base)!r} does not exist"
+                if not base.exists()
+                else f"base path {str(base)!r} is not a folder"
+            )
+        else:
+            for child in base.iterdir():
+                if (
+                    child.name.isdigit()
+                    and child.is_dir()
+                    and (
+                        (child / "saved_model.pb").is_file()
+                        or (child / "saved_model.pbtxt").is_file()
+                    )
+                ):
+                    present.append(int(child.name))
+            problem = None if present else f"no version folders under {str(base)!r} yet"
+        if problem != entry.problem:
+            if problem:
+                logger.warning(
+                    "Model %s: %s (polling every %g s)", name, problem, self.poll_seconds
+                )
+            entry.problem = problem
+        return present
 
     def poll(self):
         """Scan every base path once: load wanted new versions, unload the others."""
-        with self._lock:
-            entries = list(self._models.items())
-        for name, entry in entries:
-            base = Path(entry.config.base_path)
-            present = []
-            if base.is_dir():
-                for child in base.iterdir():
-                    if (
-                        child.name.isdigit()
-                        and child.is_dir()
-                        and (
-                            (child / "saved_model.pb").is_file()
-                            or (child / "saved_model.pbtxt").is_file()
-                        )
-                    ):
-                        present.append(int(child.name))
-            wanted = self._wanted_versions(entry, present)
-            for version in sorted(wanted - set(entry.servables) - entry.failed):
-                self._load(name, entry, version, base / str(version))
+        with self._poll_lock:
             with self._lock:
-                # Unload only once something newer is serving (or the folder is gone).
-                for version in list(entry.servables):
-                    if version not in wanted and (
-                        version not in present or wanted & set(entry.servables)
-                    ):
-                        del entry.servables[version]
-                        entry.states[version] = (END, "OK", "")
-                        logger.info("Unloaded %s version %d", name, version)
-                entry.failed &= set(present)
+                entries = list(self._models.items())
+            changed = False
+            for name, entry in entries:
+                changed |= self._poll_entry(name, entry)
+        if changed:
+            for callback in list(self.on_change):
+                callback()
+
+    def _poll_entry(self, name, entry):
+        base = Path(entry.config.base_path)
+        present = self._scan(name, entry, base)
+        changed = False
+        for version, failure in list(entry.failures.items()):
+            if version not in present:
+                del entry.failures[version]
+            elif failure.exhausted and _folder_signature(base / str(version)) != failure.folder:
+                logger.info("%s version %d changed on disk: loading it again", name, version)
+                del entry.failures[version]
+        # A version that used up its retries is passed over, so the policy falls back to the
+        # newest one that loads; loop because a load that fails for good changes what is wanted.
+        while True:
+            given_up = {v for v, f in entry.failures.items() if f.exhausted}
+            wanted = self._wanted_versions(entry, sorted(set(present) - given_up))
+            newly_exhausted = False
+            for version in sorted(wanted - set(entry.servables), reverse=True):
+                failure = entry.failures.get(version)
+                if failure is not None and time.monotonic() < failure.next_attempt:
+                    continue
+                if self._load(name, entry, version, base / str(version)):
+                    changed = True
+                elif entry.failures[version].exhausted:
+                    newly_exhausted = True
+            if not newly_exhausted:
+                break
+        with self._lock:
+            # availability_preserving_policy.cc: unload what is not wanted only while a wanted
+            # version is serving; otherwise the last serving version stays (even if its folder is
+            # gone: it is in memory), so requests never meet an empty model.
+            if wanted & set(entry.servables):
+                for version in sorted(set(entry.servables) - wanted):
+                    del entry.servables[version]
+                    entry.states[version] = (END, "OK", "")
+                    changed = True
+                    logger.info("Unloaded %s version %d", name, version)
+        return changed
 
     def _load(self, name, entry, version, path):
         with self._lock:
@@ -268,16 +409,43 @@ class ModelRegistry:
         try:
             servable = Servable(name, version, path)
         except Exception as error:  # noqa: BLE001 - a broken export must not stop the server
-            message = str(error).strip().splitlines()
+            lines = [line for line in str(error).strip().splitlines() if line.strip()]
+            message = lines[0] if lines else repr(error)
+            previous = entry.failures.get(version)
+            attempts = (previous.attempts if previous else 0) + 1
+            exhausted = attempts > self.max_num_load_retries
+            failure = _Failure(
+                attempts,
+                time.monotonic() + self.load_retry_interval,
+                exhausted,
+                _folder_signature(path),
+            )
             with self._lock:
-                entry.states[version] = (END, "UNKNOWN", message[0] if message else repr(error))
-                entry.failed.add(version)
-            logger.error("Loading %s version %d failed: %s", name, version, error)
-            return
+                entry.failures[version] = failure
+                if exhausted:
+                    entry.states[version] = (END, "UNKNOWN", message)
+                else:
+                    entry.states[version] = (
+                        LOADING,
+                        "UNKNOWN",
+                        f"load attempt {attempts} of {self.max_num_load_retries + 1} failed, "
+                        f"retrying in {self.load_retry_interval:g} s: {message}",
+                    )
+            logger.error(
+                "Loading %s version %d failed (attempt %d of %d): %s",
+                name,
+                version,
+                attempts,
+                self.max_num_load_retries + 1,
+                message,
+            )
+            return False
         with self._lock:
+            entry.failures.pop(version, None)
             entry.servables[version] = servable
             entry.states[version] = (AVAILABLE, "OK", "")
         logger.info("Loaded %s version %d from %s", name, version, path)
+        return True
 
     def start(self):
         """Scan once now, then keep polling in a daemon thread (if ``poll_seconds`` > 0)."""
@@ -295,11 +463,39 @@ class ModelRegistry:
             except Exception:  # noqa: BLE001 - keep polling whatever one scan hit
                 logger.exception("Polling the model folders failed")
 
+    def watch_config_file(self, path, poll_wait_seconds):
+        """Re-read a ``--model_config_file`` every ``poll_wait_seconds`` and apply it when it
+        changes (TF Serving's ``--model_config_file_poll_wait_seconds``). A file that fails to
+        parse is logged and the current config kept."""
+        if poll_wait_seconds <= 0:
+            return
+        path = Path(path)
+        last = [path.read_text(encoding="utf-8") if path.is_file() else None]
+
+        def watch():
+            while not self._stop.wait(poll_wait_seconds):
+                try:
+                    text = path.read_text(encoding="utf-8")
+                    if text == last[0]:
+                        continue
+                    last[0] = text
+                    self.reload_config(load_config_file(path))
+                    logger.info("Applied the changed model config file %s", path)
+                except Exception as error:  # noqa: BLE001 - keep the config that works
+                    logger.error("Model config file %s not applied: %s", path, error)
+
+        thread = threading.Thread(target=watch, name="kerasconv-config", daemon=True)
+        thread.start()
+        self._watchers = [*getattr(self, "_watchers", []), thread]
+
     def stop(self):
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        for thread in getattr(self, "_watchers", []):
+            thread.join(timeout=10)
+        self._watchers = []
 
     # ------------------------------------------------------------------ lookups
     def _entry(self, name, request_text):

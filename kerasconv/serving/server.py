@@ -7,9 +7,11 @@ REST (``--rest_api_port``, default 8501)
     ``GET /v1/models/NAME[/versions/V | /labels/L]`` → model version status;
     ``GET …/metadata`` → the SignatureDefs; ``POST …:predict`` with ``instances`` (row format →
     ``predictions``) or ``inputs`` (columnar → ``outputs``), ``{"b64": …}`` binary values;
+    ``POST …:classify`` / ``:regress`` with ``examples`` (tf.Example signatures);
     errors as ``{"error": message}`` with TF Serving's HTTP status codes.
 gRPC (``--port``, default 8500)
-    ``tensorflow.serving.PredictionService`` (``Predict``, ``GetModelMetadata``) and
+    ``tensorflow.serving.PredictionService`` (``Predict``, ``GetModelMetadata``, ``Classify``,
+    ``Regress``, ``MultiInference``) and
     ``tensorflow.serving.ModelService`` (``GetModelStatus``, ``HandleReloadConfigRequest``) on the
     official ``tensorflow-serving-api`` stubs (:mod:`kerasconv.serving.grpc_server`).
 
@@ -27,21 +29,37 @@ Example:
 
 from __future__ import annotations
 
+import errno
+import gc
 import json
 import logging
 import re
+import socket
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from kerasconv.serving import protos
+from kerasconv.serving import inference, protos
 from kerasconv.serving.errors import ServingError, invalid_argument
 from kerasconv.serving.registry import ModelRegistry, load_config_file, single_model_config
-from kerasconv.serving.tensors import arrays_to_response, json_float_constant, request_to_arrays
+from kerasconv.serving.tensors import (
+    DEFAULT_LIMITS,
+    RequestLimits,
+    arrays_to_response,
+    json_float_constant,
+    request_to_arrays,
+)
 
 logger = logging.getLogger("kerasconv.serving")
 
 DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024
+# tensorflow_model_server's --rest_api_timeout_in_ms default.
+DEFAULT_REST_API_TIMEOUT_MS = 30000
+# After a 413 the rest of an oversized body is read and dropped for at most this long (so that a
+# client that is still sending can read the answer instead of a connection reset).
+_DRAIN_SECONDS = 2.0
+_DRAIN_BYTES = 64 * 1024 * 1024
 
 # TF Serving's routes (http_rest_api_util.cc), case-insensitive like the originals.
 _PREDICT_PATH = re.compile(
@@ -55,16 +73,36 @@ _API_PATH = re.compile(r"(?i)/v1/.*")
 
 
 class RestApi:
-    """TF Serving's REST handler logic, independent of the HTTP plumbing (easy to test)."""
+    """TF Serving's REST handler logic (``http_rest_api_handler.cc``), independent of the HTTP
+    plumbing (easy to test).
 
-    def __init__(self, registry, predictor=None):
+    Args:
+        registry: the models.
+        predictor: ``predictor(servable, signature_key, inputs) -> outputs`` (batching hook).
+        limits: the per-request caps (:class:`kerasconv.serving.tensors.RequestLimits`).
+        timeout_ms: ``--rest_api_timeout_in_ms``: an inference request that takes longer is
+            answered 504 (``DEADLINE_EXCEEDED``); 0 or ``None``: no deadline.
+    """
+
+    def __init__(self, registry, predictor=None, limits=None, timeout_ms=None):
         self.registry = registry
         self.predictor = predictor or _direct_predict
+        self.limits = limits or DEFAULT_LIMITS
+        self.timeout = timeout_ms / 1000 if timeout_ms else None
 
     def handle(self, method, path, body):
         """``(http_status, json_object)`` for one request."""
+        start = time.monotonic()
         try:
-            return 200, self._dispatch(method, path, body)
+            answer = self._dispatch(method, path, body)
+            elapsed = time.monotonic() - start
+            if method == "POST" and self.timeout is not None and elapsed > self.timeout:
+                raise ServingError(
+                    "DEADLINE_EXCEEDED",
+                    f"Deadline exceeded: the request took {1000 * elapsed:.0f} ms, more than "
+                    f"--rest_api_timeout_in_ms={1000 * self.timeout:.0f}",
+                )
+            return 200, answer
         except ServingError as error:
             return error.http_status, {"error": error.message}
         except Exception as error:  # noqa: BLE001 - report, keep serving
@@ -109,6 +147,8 @@ class RestApi:
             parsed = json.loads(text, parse_constant=json_float_constant)
         except json.JSONDecodeError as error:
             raise invalid_argument(f"JSON Parse error: {error.msg} at offset {error.pos}") from None
+        except RecursionError:
+            raise invalid_argument("JSON Parse error: the body is nested too deeply") from None
         if not isinstance(parsed, dict):
             raise invalid_argument("JSON Value: the request body is not an object")
         return parsed
@@ -120,22 +160,26 @@ class RestApi:
             raise invalid_argument("'signature_name' key must be a string value.")
         servable = self.registry.get(name, version, label)
         key, _, specs = servable.signature(signature_name)
-        fmt, inputs = request_to_arrays(request, specs, key)
+        # The boolean scan of every value is skipped when the body has no JSON literal for one.
+        booleans = b"true" in body or b"false" in body
+        fmt, inputs = request_to_arrays(request, specs, key, self.limits, booleans)
         outputs = self.predictor(servable, key, inputs)
         return arrays_to_response(outputs, fmt)
 
     def _classify_or_regress(self, name, version, label, verb, body):
         request = self._parse_body(body)
-        signature_name = request.get("signature_name", "") or "serving_default"
+        signature_name = request.get("signature_name", "")
+        if not isinstance(signature_name, str):
+            raise invalid_argument("'signature_name' key must be a string value.")
         servable = self.registry.get(name, version, label)
         key, _, _ = servable.signature(signature_name)
-        method = servable.signature_defs[key].method_name
-        wanted = f"tensorflow/serving/{verb}"
-        if method != wanted:
-            raise invalid_argument(
-                f"Expected {verb} signature method_name to be {wanted}. Was: {method}"
-            )
-        raise ServingError("UNIMPLEMENTED", f"kerasconv serve implements Predict, not {verb}.")
+        inference.check_method(servable, key, inference.METHOD_BY_VERB[verb], verb)
+        serialized = inference.examples_from_json(request)
+        if verb == "classify":
+            _, classes, scores = inference.classify(servable, key, serialized, self.limits)
+            return inference.classification_json(classes, scores)
+        _, values = inference.regress(servable, key, serialized, self.limits)
+        return inference.regression_json(values)
 
 
 def _direct_predict(servable, signature_name, inputs):
@@ -181,7 +225,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._read_body()
             if body is None:
                 return
-        status, payload = self.server.api.handle(method, path, body)
+        with self.server.slots:
+            status, payload = self.server.api.handle(method, path, body)
         self._reply(status, payload)
 
     def _read_body(self):
@@ -198,21 +243,34 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(400, {"error": f"Invalid Content-Length: {length_text!r}"}, close=True)
             return None
         if length > limit:
-            # Drain a moderately oversized body so the client can read the answer; close the
-            # connection either way.
-            remaining = length if length <= 8 * limit else 0
-            while remaining > 0:
-                chunk = self.rfile.read(min(remaining, 1 << 20))
-                if not chunk:
-                    break
-                remaining -= len(chunk)
+            # Answered at once, from the header alone: nothing of the body is awaited first.
             self._reply(
                 413,
                 {"error": f"Request body of {length} bytes exceeds the limit of {limit} bytes."},
                 close=True,
             )
+            self._drain(length)
             return None
         return self.rfile.read(length)
+
+    def _drain(self, length):
+        """Read and drop what a client is still sending (bounded in bytes and time), so that it
+        gets to read the 413 instead of a connection reset; then the connection closes."""
+        deadline = time.monotonic() + _DRAIN_SECONDS
+        remaining = min(length, _DRAIN_BYTES)
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
+            while remaining > 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.connection.settimeout(left)
+                chunk = self.rfile.read1(min(remaining, 1 << 20))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+        except OSError:
+            pass
 
     def do_GET(self):  # noqa: N802 - http.server's naming
         self._serve("GET")
@@ -233,6 +291,56 @@ class _HTTPServer(ThreadingHTTPServer):
     request_queue_size = 128
 
 
+class PortInUseError(OSError):
+    """A port the server should listen on is taken (``kerasconv serve`` reports it in one line)."""
+
+
+_REGISTRY_OPTIONS = ("max_num_load_retries", "load_retry_interval_micros")
+
+
+class _GcFreeze:
+    """Python's cyclic garbage collector, kept off the objects of loaded models.
+
+    The cause of the REST latency tail under concurrency (issue 20.5): every JSON request makes
+    thousands of container objects, which trigger collections; a full (generation 2) collection
+    walks every object in the process -- about 0.4 M once TensorFlow, Keras and a model are loaded
+    -- and holds the GIL while it does, stalling every request in flight (measured: 14 full
+    collections in 1,000 REST requests from 16 clients, 10-20% of the requests delayed by
+    100 ms and more). ``gc.freeze()`` after the models are loaded moves those objects to a
+    permanent generation that collections skip; it is redone whenever a version is loaded or
+    unloaded (unfreeze, collect once, freeze) so unloaded models are still freed. One count for
+    all servers in the process: the last ``stop`` unfreezes.
+    """
+
+    _users = 0
+    _lock = threading.Lock()
+
+    @classmethod
+    def acquire(cls):
+        with cls._lock:
+            cls._users += 1
+            cls._refreeze()
+
+    @classmethod
+    def refresh(cls):
+        with cls._lock:
+            if cls._users:
+                cls._refreeze()
+
+    @classmethod
+    def release(cls):
+        with cls._lock:
+            cls._users -= 1
+            if cls._users == 0:
+                gc.unfreeze()
+
+    @staticmethod
+    def _refreeze():
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+
+
 class ModelServer:
     """REST and gRPC front ends over one :class:`ModelRegistry`.
 
@@ -245,6 +353,15 @@ class ModelServer:
         enable_batching: merge concurrent predict calls into one model call.
         max_batch_size, batch_timeout_micros: batching parameters (TF Serving's names).
         grpc_max_threads: gRPC worker threads.
+        max_request_elements, max_request_batch_size: per-request caps on the elements of each
+            input tensor and on its rows; larger requests get INVALID_ARGUMENT (400) before
+            anything of their size is allocated.
+        rest_api_timeout_in_ms: an inference request answered later than this gets 504
+            (``DEADLINE_EXCEEDED``); ``None`` or 0: no deadline.
+        rest_api_num_threads: REST requests handled at the same time (more wait their turn).
+        freeze_gc: keep Python's garbage collector off the loaded models (see ``_GcFreeze``): a
+            process-wide setting while the server runs, which removes the latency tail that full
+            collections cause under concurrent REST load.
     """
 
     def __init__(
@@ -258,6 +375,11 @@ class ModelServer:
         max_batch_size=32,
         batch_timeout_micros=2000,
         grpc_max_threads=16,
+        max_request_elements=DEFAULT_LIMITS.max_elements,
+        max_request_batch_size=DEFAULT_LIMITS.max_batch_size,
+        rest_api_timeout_in_ms=DEFAULT_REST_API_TIMEOUT_MS,
+        rest_api_num_threads=64,
+        freeze_gc=True,
     ):
         if not isinstance(registry, ModelRegistry):
             raise TypeError(f"registry must be a ModelRegistry; got {type(registry).__name__}.")
@@ -272,12 +394,30 @@ class ModelServer:
             raise TypeError("max_request_bytes must be an integer.")
         if max_request_bytes < 1024:
             raise ValueError(f"max_request_bytes must be >= 1024; got {max_request_bytes}.")
+        if rest_api_timeout_in_ms is not None and (
+            isinstance(rest_api_timeout_in_ms, bool)
+            or not isinstance(rest_api_timeout_in_ms, (int, float))
+            or rest_api_timeout_in_ms < 0
+        ):
+            raise ValueError(
+                f"rest_api_timeout_in_ms must be a number >= 0 or None; got "
+                f"{rest_api_timeout_in_ms!r}."
+            )
+        if (
+            isinstance(rest_api_num_threads, bool)
+            or not isinstance(rest_api_num_threads, int)
+            or rest_api_num_threads < 1
+        ):
+            raise ValueError(f"rest_api_num_threads must be >= 1; got {rest_api_num_threads!r}.")
         self.registry = registry
         self.host = host
         self._rest_port = rest_api_port
         self._grpc_port = grpc_port
         self.max_request_bytes = max_request_bytes
         self.grpc_max_threads = grpc_max_threads
+        self.limits = RequestLimits(max_request_elements, max_request_batch_size)
+        self.rest_api_num_threads = rest_api_num_threads
+        self.freeze_gc = bool(freeze_gc)
         self.batcher = None
         if enable_batching:
             from kerasconv.serving.batching import Batcher
@@ -285,22 +425,33 @@ class ModelServer:
             self.batcher = Batcher(
                 max_batch_size=max_batch_size, timeout_micros=batch_timeout_micros
             )
-        self.api = RestApi(registry, predictor=self._predict)
+        self.api = RestApi(
+            registry, predictor=self._predict, limits=self.limits, timeout_ms=rest_api_timeout_in_ms
+        )
         self._http = None
         self._http_thread = None
         self._grpc = None
         self._started = False
+        self._frozen = False
 
     @classmethod
     def for_model(cls, model_name, model_base_path, poll_seconds=1.0, **kwargs):
-        """A server for one model folder (``--model_name``/``--model_base_path``)."""
-        registry = ModelRegistry(single_model_config(model_name, model_base_path), poll_seconds)
+        """A server for one model folder (``--model_name``/``--model_base_path``).
+
+        ``max_num_load_retries`` and ``load_retry_interval_micros`` go to the registry; the other
+        keyword arguments to the server.
+        """
+        options = {key: kwargs.pop(key) for key in _REGISTRY_OPTIONS if key in kwargs}
+        registry = ModelRegistry(
+            single_model_config(model_name, model_base_path), poll_seconds, **options
+        )
         return cls(registry, **kwargs)
 
     @classmethod
     def from_config_file(cls, path, poll_seconds=1.0, **kwargs):
         """A server for the models of a TF Serving ``--model_config_file``."""
-        return cls(ModelRegistry(load_config_file(path), poll_seconds), **kwargs)
+        options = {key: kwargs.pop(key) for key in _REGISTRY_OPTIONS if key in kwargs}
+        return cls(ModelRegistry(load_config_file(path), poll_seconds, **options), **kwargs)
 
     def _predict(self, servable, signature_name, inputs):
         if self.batcher is not None:
@@ -308,29 +459,51 @@ class ModelServer:
         return servable.predict(signature_name, inputs)
 
     def start(self):
-        """Load the models, start polling and open the ports."""
+        """Load the models, start polling and open the ports.
+
+        Raises :class:`PortInUseError` (an ``OSError``) when a port is taken.
+        """
         if self._started:
             return self
-        self.registry.start()
         try:
-            # gRPC first: once REST answers, both front ends are up.
+            # The ports are bound before any model is loaded, so a taken port fails at once.
             if self._grpc_port is not None:
                 from kerasconv.serving.grpc_server import create_grpc_server
 
-                self._grpc, port = create_grpc_server(
-                    self.registry,
-                    self.host,
-                    self._grpc_port,
-                    self.max_request_bytes,
-                    self.grpc_max_threads,
-                    predictor=self._predict,
-                )
+                try:
+                    self._grpc, port = create_grpc_server(
+                        self.registry,
+                        self.host,
+                        self._grpc_port,
+                        self.max_request_bytes,
+                        self.grpc_max_threads,
+                        predictor=self._predict,
+                        limits=self.limits,
+                    )
+                except (OSError, RuntimeError) as error:
+                    raise PortInUseError(
+                        errno.EADDRINUSE,
+                        f"cannot listen for gRPC on {self.host}:{self._grpc_port} (--port): the "
+                        f"port is in use or not available ({error})",
+                    ) from None
                 self._grpc_port = port
-                self._grpc.start()
             if self._rest_port is not None:
-                self._http = _HTTPServer((self.host, self._rest_port), _Handler)
+                try:
+                    self._http = _HTTPServer((self.host, self._rest_port), _Handler)
+                except OSError as error:
+                    raise PortInUseError(
+                        error.errno or errno.EADDRINUSE,
+                        f"cannot listen for REST on {self.host}:{self._rest_port} "
+                        f"(--rest_api_port): {error.strerror or error}",
+                    ) from None
                 self._http.api = self.api
                 self._http.max_request_bytes = self.max_request_bytes
+                self._http.slots = threading.BoundedSemaphore(self.rest_api_num_threads)
+            self.registry.start()
+            # gRPC first: once REST answers, both front ends are up.
+            if self._grpc is not None:
+                self._grpc.start()
+            if self._http is not None:
                 self._http_thread = threading.Thread(
                     target=self._http.serve_forever,
                     kwargs={"poll_interval": 0.2},
@@ -341,13 +514,19 @@ class ModelServer:
         except BaseException:
             self.stop()
             raise
+        if self.freeze_gc:
+            self.registry.on_change.append(_GcFreeze.refresh)
+            _GcFreeze.acquire()
+            self._frozen = True
         self._started = True
         return self
 
     def stop(self):
         """Close the ports and stop polling (in-flight requests finish)."""
         if self._http is not None:
-            self._http.shutdown()
+            if self._http_thread is not None:
+                self._http.shutdown()
+                self._http_thread = None
             self._http.server_close()
             self._http = None
         if self._grpc is not None:
@@ -356,6 +535,11 @@ class ModelServer:
         if self.batcher is not None:
             self.batcher.close()
         self.registry.stop()
+        if self._frozen:
+            if _GcFreeze.refresh in self.registry.on_change:
+                self.registry.on_change.remove(_GcFreeze.refresh)
+            _GcFreeze.release()
+            self._frozen = False
         self._started = False
 
     def __enter__(self):

@@ -20,7 +20,84 @@ import numpy as np
 
 from kerasconv.serving.errors import invalid_argument
 
-_NUMERIC_KINDS = {"f": "fiub", "i": "iub", "u": "iub", "b": "b"}
+# JSON numbers for numeric inputs and booleans only for DT_BOOL, as TF Serving's json_tensor.cc
+# accepts them (a boolean for a float input is an error there, not 1.0).
+_NUMERIC_KINDS = {"f": "fiu", "i": "iu", "u": "iu", "b": "b"}
+
+# Per-request caps (kerasconv serve --max_request_elements / --max_request_batch_size): a request is
+# refused with INVALID_ARGUMENT *before* anything of its claimed size is allocated. 2**24 float32
+# elements are 64 MiB, 512 LeNet images take 0.5 M elements, 1024 RGB 224x224 images 154 M.
+DEFAULT_MAX_REQUEST_ELEMENTS = 1 << 24
+DEFAULT_MAX_REQUEST_BATCH_SIZE = 1024
+# Deeper nesting than any tensor a signature takes (TF allows rank <= 254; images are rank 4).
+MAX_JSON_RANK = 32
+
+
+class RequestLimits:
+    """The per-request caps: ``max_elements`` per input tensor and ``max_batch_size`` rows."""
+
+    __slots__ = ("max_elements", "max_batch_size")
+
+    def __init__(
+        self,
+        max_elements=DEFAULT_MAX_REQUEST_ELEMENTS,
+        max_batch_size=DEFAULT_MAX_REQUEST_BATCH_SIZE,
+    ):
+        for label, value in (("max_elements", max_elements), ("max_batch_size", max_batch_size)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{label} must be an integer; got {value!r}.")
+            if value < 1:
+                raise ValueError(f"{label} must be >= 1; got {value}.")
+        self.max_elements = max_elements
+        self.max_batch_size = max_batch_size
+
+    def check(self, name, shape):
+        """Refuse a tensor of ``shape`` (a sequence of ints) that exceeds the caps."""
+        shape = [int(dim) for dim in shape]
+        if any(dim < 0 for dim in shape):
+            raise invalid_argument(f"Input {name!r} has a negative dimension in {shape}.")
+        if shape and shape[0] > self.max_batch_size:
+            raise invalid_argument(
+                f"Input {name!r} has a batch of {shape[0]} rows; this server accepts at most "
+                f"{self.max_batch_size} per request (--max_request_batch_size)."
+            )
+        elements = 1
+        for dim in shape:
+            elements *= dim
+        if elements > self.max_elements:
+            raise invalid_argument(
+                f"Input {name!r} of shape {shape} has {elements} elements; this server accepts "
+                f"at most {self.max_elements} per input tensor (--max_request_elements)."
+            )
+
+
+DEFAULT_LIMITS = RequestLimits()
+
+
+def _claimed_shape(value, name):
+    """The shape nested lists claim along their first elements (cheap; raggedness checked later)."""
+    shape = []
+    level = value
+    while isinstance(level, list):
+        shape.append(len(level))
+        if len(shape) > MAX_JSON_RANK:
+            raise invalid_argument(
+                f"Input {name!r} is nested more than {MAX_JSON_RANK} levels deep."
+            )
+        if not level:
+            break
+        level = level[0]
+    return shape
+
+
+def _contains_bool(value):
+    if type(value) is bool:
+        return True
+    if not isinstance(value, list) or not value:
+        return False
+    if not isinstance(value[0], list):
+        return bool in set(map(type, value))
+    return any(_contains_bool(item) for item in value)
 
 
 def _is_b64(value):
@@ -78,9 +155,18 @@ def _rectangular(value, name):
     return tuple(shape)
 
 
-def json_to_array(value, dtype, name):
-    """A JSON value (nested lists) as a NumPy array of ``dtype`` (a ``tf.DType``)."""
+def json_to_array(value, dtype, name, limits=DEFAULT_LIMITS, may_hold_booleans=True):
+    """A JSON value (nested lists) as a NumPy array of ``dtype`` (a ``tf.DType``).
+
+    ``limits`` are checked on the shape the lists claim before any array is made;
+    ``may_hold_booleans=False`` (the body has no ``true``/``false``) skips the boolean scan.
+    """
+    limits.check(name, _claimed_shape(value, name))
     np_dtype = np.dtype(dtype.as_numpy_dtype) if dtype.name != "string" else np.dtype(object)
+    if np_dtype.kind in "iuf" and may_hold_booleans and _contains_bool(value):
+        raise invalid_argument(
+            f"Input {name!r} must hold numbers of type {dtype.name}; got boolean values."
+        )
     if dtype.name == "string":
         decoded = _decode_strings(value, name)
         shape = _rectangular(decoded, name)
@@ -125,11 +211,13 @@ def _json_kind(array):
     return "non-numeric (null, object or mixed)"
 
 
-def request_to_arrays(body, input_specs, signature_name):
+def request_to_arrays(
+    body, input_specs, signature_name, limits=DEFAULT_LIMITS, may_hold_booleans=True
+):
     """Parse a predict request body into ``(format, {input name: array})``.
 
     ``input_specs`` maps input names to ``tf.TensorSpec``; ``format`` is ``"row"`` or
-    ``"columnar"``.
+    ``"columnar"``. ``limits`` (a :class:`RequestLimits`) caps every input's size.
     """
     has_instances = "instances" in body
     has_inputs = "inputs" in body
@@ -166,7 +254,7 @@ def request_to_arrays(body, input_specs, signature_name):
                         f"{sorted(keys)} and {sorted(item)}."
                     )
             values = {key: [item[key] for item in instances] for key in keys}
-        return "row", _convert(values, input_specs)
+        return "row", _convert(values, input_specs, limits, may_hold_booleans)
     inputs = body["inputs"]
     if isinstance(inputs, dict) and not _is_b64(inputs):
         values = dict(inputs)
@@ -177,13 +265,14 @@ def request_to_arrays(body, input_specs, signature_name):
             f"Signature {signature_name!r} has {len(names)} inputs ({', '.join(names)}): 'inputs' "
             "must be an object keyed by input name."
         )
-    return "columnar", _convert(values, input_specs)
+    return "columnar", _convert(values, input_specs, limits, may_hold_booleans)
 
 
-def _convert(values, input_specs):
+def _convert(values, input_specs, limits, may_hold_booleans):
     check_input_names(values, input_specs)
     return {
-        name: json_to_array(value, input_specs[name].dtype, name) for name, value in values.items()
+        name: json_to_array(value, input_specs[name].dtype, name, limits, may_hold_booleans)
+        for name, value in values.items()
     }
 
 

@@ -70,3 +70,15 @@ def http():
 def free_port():
     """A function returning a free 127.0.0.1 port."""
     return _free_port
+
+
+@pytest.fixture(scope="session")
+def example_base(tmp_path_factory, trained_lenet):
+    """``trained_lenet`` exported with the tf.Example ``classification``/``regression`` signatures."""
+    import kerasconv
+
+    base = tmp_path_factory.mktemp("serving_examples") / MODEL
+    kerasconv.export.export_model(
+        trained_lenet, base, class_names=CLASS_NAMES, top_k=3, example_signatures=True
+    )
+    return base

@@ -70,11 +70,16 @@ def test_client_and_server_argument_checks(served_base):
     assert error.value.code == "UNAVAILABLE"
 
 
-def test_kerasconv_serve_command(served_base, free_port, http):
+def test_kerasconv_serve_command(served_base, free_port, http, tmp_path):
+    # tensorflow_model_server's spellings; no --model_name: the model is called "default".
     rest, port = free_port(), free_port()
+    batching = tmp_path / "batching.config"
+    batching.write_text("max_batch_size { value: 8 }\nbatch_timeout_micros { value: 1000 }\n")
     process = subprocess.Popen(
-        [sys.executable, "-m", "kerasconv", "serve", "--model_name", MODEL,
-         "--model_base_path", str(served_base), "--rest_api_port", str(rest), "--port", str(port)],
+        [sys.executable, "-m", "kerasconv", "serve", f"--model_base_path={served_base}",
+         f"--rest_api_port={rest}", f"--port={port}", "--enable_batching=true",
+         f"--batching_parameters_file={batching}", "--rest_api_timeout_in_ms=60000",
+         "--max_num_load_retries=0", "--load_retry_interval_micros=100000"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -85,13 +90,13 @@ def test_kerasconv_serve_command(served_base, free_port, http):
         status = None
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                status, body = http(f"http://127.0.0.1:{rest}/v1/models/{MODEL}")
+                status, body = http(f"http://127.0.0.1:{rest}/v1/models/default")
                 break
             except OSError:
                 time.sleep(0.3)
         assert status == 200, process.stdout.read() if process.poll() is not None else status
         assert body["model_version_status"][0]["state"] == "AVAILABLE"
-        client = Client(f"127.0.0.1:{port}", MODEL, protocol="grpc")
+        client = Client(f"127.0.0.1:{port}", "default", protocol="grpc")
         assert client.metadata()["model_spec"]["version"] == "1"
         client.close()
     finally:
@@ -101,8 +106,26 @@ def test_kerasconv_serve_command(served_base, free_port, http):
     assert f"REST: http://127.0.0.1:{rest}" in output and f"gRPC: 127.0.0.1:{port}" in output
 
 
-def test_kerasconv_serve_usage_errors():
+def test_kerasconv_serve_usage_errors(capsys):
     from kerasconv.cli import main
 
     assert main(["serve", "--model_name", MODEL]) == 2
     assert main(["serve", "--model_config_file", "/nonexistent/models.config"]) == 2
+    assert main(["serve", "--model_base_path=/m", "--batching_parameters_file=/b"]) == 2
+    assert "needs --enable_batching=true" in capsys.readouterr().err
+    assert main(["serve", "--model_base_path=/m", "--port=0", "--rest_api_port=0"]) == 2
+
+
+def test_kerasconv_serve_reports_a_missing_base_path(tmp_path):
+    from kerasconv.cli.serve import model_lines
+    from kerasconv.serving import ModelRegistry
+
+    missing = tmp_path / "not_yet"
+    registry = ModelRegistry.for_model("default", missing, poll_seconds=0)
+    registry.start()
+    assert model_lines(registry, 0.2) == [
+        f"model default: base path '{missing}' does not exist; polling every 0.2 s"
+    ]
+    missing.mkdir()
+    registry.poll()
+    assert model_lines(registry, 0) == [f"model default: no version folders under '{missing}' yet"]

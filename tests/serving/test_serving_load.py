@@ -101,7 +101,7 @@ def test_new_version_is_picked_up_without_restart(served_base, tmp_path, digits_
     base = tmp_path / MODEL
     shutil.copytree(served_base, base)
     with ModelServer.for_model(
-        MODEL, base, poll_seconds=0.1, rest_api_port=0, grpc_port=None
+        MODEL, base, poll_seconds=0.1, rest_api_port=0, grpc_port=None, max_num_load_retries=0
     ) as server:
         client = Client(server.rest_url, MODEL)
         assert client.metadata()["model_spec"]["version"] == "1"

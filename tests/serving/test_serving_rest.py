@@ -136,7 +136,7 @@ _BAD_REQUESTS = [
         _PREDICT,
         {"signature_name": _IMAGES, "instances": [{"b64": "bm90IGltYWdl"}]},
         400,
-        "",
+        "Unknown image file format",
     ),
     ("POST", _PREDICT, {"signature_name": "explain", "instances": [1]}, 400, '"explain" not found'),
     ("POST", "/v1/models/nope:predict", {"instances": [1]}, 404, "request: Latest(nope)"),
