@@ -1,0 +1,57 @@
+"""The web demo: upload an image, see what a convnet makes of it, in the browser.
+
+    kerasconv app                            # http://127.0.0.1:8080, LeNet-5 on Fashion-MNIST
+    kerasconv app --model digits             # the handwritten digits (or --model faces)
+    kerasconv app --model my.keras --class-names cat,dog
+    kerasconv serve --model_name lenet5 --model_base_path saved_models/lenet5 &
+    kerasconv app --server http://127.0.0.1:8501 --model-name lenet5
+
+``python -m kerasconv.webdemo`` takes the same options.
+
+Like the Clarifai demo of the lecture (seed 000): the predicted tags with percentages, the
+image's size and the time taken; then a saliency map or Grad-CAM over what the model sees, and a
+adversarial version (the smallest ε that changes the prediction) with its new prediction and the
+difference amplified ten times. Everything is served from this package (the page is package data;
+no CDN); nothing leaves 127.0.0.1.
+
+Modules: :mod:`~kerasconv.webdemo.backends` (Keras, SavedModel, TF Serving),
+:mod:`~kerasconv.webdemo.models` (the built-in models, trained on first start),
+:mod:`~kerasconv.webdemo.analysis` (uploads, preprocessing, the analysis),
+:mod:`~kerasconv.webdemo.attack` (the adversarial image: PGD on the logit margin),
+:mod:`~kerasconv.webdemo.server` (HTTP server and command line), ``page.html`` (the page).
+"""
+
+from kerasconv.webdemo.analysis import (
+    MAX_UPLOAD_BYTES,
+    UploadError,
+    analyze,
+    decode_upload,
+    object_form,
+    preprocess,
+)
+from kerasconv.webdemo.attack import EPSILONS, STEPS, build_margin_attack, logit_margin
+from kerasconv.webdemo.backends import KerasBackend, RemoteBackend, SavedModelBackend
+from kerasconv.webdemo.models import load_backend, train_built_in
+from kerasconv.webdemo.server import WebDemo, add_arguments, main, run
+
+__all__ = [
+    "EPSILONS",
+    "MAX_UPLOAD_BYTES",
+    "STEPS",
+    "build_margin_attack",
+    "logit_margin",
+    "object_form",
+    "KerasBackend",
+    "RemoteBackend",
+    "SavedModelBackend",
+    "UploadError",
+    "WebDemo",
+    "add_arguments",
+    "analyze",
+    "decode_upload",
+    "load_backend",
+    "main",
+    "preprocess",
+    "run",
+    "train_built_in",
+]
