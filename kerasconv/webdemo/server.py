@@ -90,19 +90,28 @@ class Samples:
         return {"fashion": self.fashion, "digits": self.digits}.get(style, self.photos)[0]
 
     def _build(self, name):
-        import numpy as np
 
         import kerasconv
 
         if name in self.photos:
             return "image/jpeg", _encode(kerasconv.data.sample_image(name), "JPEG")
         dataset, label = name.split("-", 1)
-        if dataset == "fashion":
-            x, y = kerasconv.data.load_arrays("fashion_mnist", "test")
-        else:
-            x, y = kerasconv.data.load_arrays("digits", "test", image_size=128)
-        # The first test image of the class: a rule, so the samples never depend on an index.
-        return "image/png", _encode(x[int(np.flatnonzero(y == int(label))[0])], "PNG")
+        return "image/png", _encode(self._firsts(dataset)[int(label)], "PNG")
+
+    def _firsts(self, dataset):
+        """The first test image of each class (a rule, not an index), decoded once per dataset."""
+        import numpy as np
+
+        import kerasconv
+
+        key = ("firsts", dataset)
+        if key not in self._cache:
+            if dataset == "fashion":
+                x, y = kerasconv.data.load_arrays("fashion_mnist", "test")
+            else:
+                x, y = kerasconv.data.load_arrays("digits", "test", image_size=128)
+            self._cache[key] = [x[int(np.flatnonzero(y == label)[0])] for label in range(10)]
+        return self._cache[key]
 
     def get(self, name, size=None):
         """``(content_type, bytes)`` of a sample (a ``size``-pixel PNG thumbnail if asked)."""

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -719,16 +720,7 @@ def test_installed_wheel_serves_the_page(tmp_path, fashion_cache):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
-    # The dependencies (TensorFlow, ...) come from this interpreter's site-packages, read as a
-    # plain folder: its .pth files (an editable install of the checkout) are not processed.
-    site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    (venv_site := tmp_path / site).mkdir(parents=True, exist_ok=True)
-    (venv_site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    environment = _without_checkout(os.environ)
     installed = subprocess.run(
         [
             sys.executable,
@@ -743,13 +735,22 @@ def test_installed_wheel_serves_the_page(tmp_path, fashion_cache):
             str(wheel),
         ],
         cwd=tmp_path,
+        env=environment,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert installed.returncode == 0, installed.stderr[-2000:]
+    # Then the dependencies (TensorFlow, ...) from this interpreter's site-packages, read as a
+    # plain folder: its .pth files (an editable install of the checkout) are not processed.
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    (Path(site) / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
 
-    environment = _without_checkout(os.environ)
     where = subprocess.run(
         [
             str(python),
@@ -764,6 +765,7 @@ def test_installed_wheel_serves_the_page(tmp_path, fashion_cache):
         text=True,
         timeout=120,
     )
+    assert where.returncode == 0, where.stderr[-2000:]
     module_file, checkout_on_path = where.stdout.split()
     assert module_file.startswith(str(venv)) and checkout_on_path == "False", where.stdout
 
