@@ -1,15 +1,15 @@
 """``kerasconv app``: the web demo (:mod:`kerasconv.webdemo`) in the browser at http://127.0.0.1:8080.
 
-The options are the demo's own (:func:`kerasconv.webdemo.server.add_arguments`), so ``kerasconv
-app`` and ``python -m kerasconv.webdemo`` take the same ones. Building the parser imports no
-TensorFlow.
+The options are the demo's own (:func:`kerasconv.webdemo.options.add_arguments`), so ``kerasconv
+app`` and ``python -m kerasconv.webdemo`` take the same ones. Building the parser imports
+neither NumPy nor TensorFlow.
 """
 
 from __future__ import annotations
 
 
 def register(subparsers):
-    from kerasconv.webdemo.server import DESCRIPTION, add_arguments
+    from kerasconv.webdemo.options import DESCRIPTION, add_arguments
 
     parser = subparsers.add_parser(
         "app",

@@ -21,18 +21,31 @@ Modules: :mod:`~kerasconv.webdemo.backends` (Keras, SavedModel, TF Serving),
 :mod:`~kerasconv.webdemo.server` (HTTP server and command line), ``page.html`` (the page).
 """
 
-from kerasconv.webdemo.analysis import (
-    MAX_UPLOAD_BYTES,
-    UploadError,
-    analyze,
-    decode_upload,
-    object_form,
-    preprocess,
-)
-from kerasconv.webdemo.attack import EPSILONS, STEPS, build_margin_attack, logit_margin
-from kerasconv.webdemo.backends import KerasBackend, RemoteBackend, SavedModelBackend
-from kerasconv.webdemo.models import load_backend, train_built_in
-from kerasconv.webdemo.server import WebDemo, add_arguments, main, run
+import importlib
+
+# Where each public name lives; imported on first use, so that the CLI's parser (which needs only
+# kerasconv.webdemo.options) does not import NumPy or TensorFlow.
+_WHERE = {
+    "EPSILONS": "attack",
+    "STEPS": "attack",
+    "build_margin_attack": "attack",
+    "logit_margin": "attack",
+    "MAX_UPLOAD_BYTES": "options",
+    "add_arguments": "options",
+    "UploadError": "analysis",
+    "analyze": "analysis",
+    "decode_upload": "analysis",
+    "object_form": "analysis",
+    "preprocess": "analysis",
+    "KerasBackend": "backends",
+    "RemoteBackend": "backends",
+    "SavedModelBackend": "backends",
+    "load_backend": "models",
+    "train_built_in": "models",
+    "WebDemo": "server",
+    "main": "server",
+    "run": "server",
+}
 
 __all__ = [
     "EPSILONS",
@@ -55,3 +68,11 @@ __all__ = [
     "run",
     "train_built_in",
 ]
+
+
+def __getattr__(name):
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -40,8 +40,8 @@ import numpy as np
 
 from kerasconv.webdemo.attack import EPSILONS
 from kerasconv.webdemo.backends import quantize, to_png
+from kerasconv.webdemo.options import MAX_UPLOAD_BYTES
 
-MAX_UPLOAD_BYTES = 4 * 1024 * 1024
 MAX_PIXELS = 25_000_000
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
 STYLES = ("fashion", "digits", "photo")

@@ -541,13 +541,18 @@ def test_saved_model_and_tf_serving_modes_agree_with_in_process(
     assert not result["adversarial"]["changed"] and result["adversarial"]["linf"] == 0.0
 
 
-def test_built_in_model_is_trained_once_and_cached(tmp_path, monkeypatch):
+def test_built_in_model_is_trained_once_and_cached(tmp_path, monkeypatch, capsys):
     import kerasconv
     from kerasconv.webdemo import models
 
     quick = dict(models.BUILT_IN["faces"], epochs=2, minimum_accuracy=0.0)
     monkeypatch.setitem(models.BUILT_IN, "faces", quick)
-    model, record = models.train_built_in("faces", tmp_path, verbose=False)
+    model, record = models.train_built_in("faces", tmp_path, verbose=True)
+    # The first start shows its progress: what is trained, one line per epoch, the result.
+    printed = capsys.readouterr().out
+    assert "Training the faces model once" in printed and "2 epochs" in printed
+    assert re.search(r"Epoch 1/2.*\n.*loss", printed) and "Epoch 2/2" in printed, printed
+    assert re.search(r"\d+\.\d% test accuracy in \d+ s; saved", printed), printed
     assert record["class_names"] == ["non_face", "face"] and record["test_images"] == 40
     assert 0.0 <= record["test_accuracy"] <= 1.0 and record["epochs"] == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["faces.json", "faces.keras"]
@@ -648,6 +653,21 @@ def test_one_command_line_with_help_and_clear_errors(tmp_path, capsys):
     for action in options:
         assert action.help and "default" in action.help, action.dest
     assert app_parser.get_default("model") == "fashion"
+    # Building that parser imports neither NumPy nor TensorFlow.
+    probe = (
+        "import sys, argparse, kerasconv.cli.app as app; "
+        "app.register(argparse.ArgumentParser().add_subparsers()); "
+        "print(sorted({'numpy', 'tensorflow'} & set(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout.strip() == "[]", (done.stdout, done.stderr[-1000:])
 
     missing = tmp_path / "missing.keras"
     assert main(["app", "--model", str(missing), "--port", "0"]) == 2
