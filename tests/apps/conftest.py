@@ -1,5 +1,6 @@
-"""Fixtures for the example apps' tests: the repository's ``apps`` package, the web demo around the
-session's trained LeNet-5, real digit and photograph files, and a headless Chromium."""
+"""Fixtures for the example apps' tests: the repository's ``apps`` package, the web demo
+(``kerasconv.webdemo``) around its built-in Fashion-MNIST model (trained quickly once per session)
+and around the session's digits LeNet-5, real test images, and a headless Chromium."""
 
 import os
 import shutil
@@ -42,9 +43,42 @@ def confident_digits(trained_lenet, digits_32):
 
 
 @pytest.fixture(scope="session")
+def fashion_cache(tmp_path_factory):
+    """A cache folder holding the demo's built-in Fashion-MNIST model, trained once with
+    ``quick=True`` (12,000 images, 2 epochs) through the demo's own first-start path."""
+    from kerasconv.webdemo import train_built_in
+
+    folder = tmp_path_factory.mktemp("webdemo_models")
+    train_built_in("fashion", folder, verbose=False, quick=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def fashion_test():
+    """Fashion-MNIST's test split: ``(x at 28×28, y, x at 32×32, first)``, where ``first[k]`` is
+    the index of the first test image of class ``k``."""
+    import kerasconv
+
+    x28, y = kerasconv.data.load_arrays("fashion_mnist", "test")
+    x32, _ = kerasconv.data.load_arrays("fashion_mnist", "test", image_size=32)
+    first = [int(np.flatnonzero(y == label)[0]) for label in range(10)]
+    return x28, y, x32, first
+
+
+@pytest.fixture(scope="session")
+def fashion_server(fashion_cache):
+    """The web demo as `kerasconv app --quick` starts it (the cached Fashion-MNIST model)."""
+    from kerasconv.webdemo import WebDemo, load_backend
+
+    backend, style, note = load_backend("fashion", cache_dir=fashion_cache, quick=True)
+    with WebDemo(backend, style=style, port=0, note=note) as demo:
+        yield demo
+
+
+@pytest.fixture(scope="session")
 def webdemo_server(trained_lenet):
     """The web demo (digits preprocessing) around the session's LeNet-5, on a free port."""
-    from apps.webdemo import KerasBackend, WebDemo
+    from kerasconv.webdemo import KerasBackend, WebDemo
 
     backend = KerasBackend(trained_lenet, DIGIT_NAMES, name="lenet5 (test)")
     with WebDemo(backend, style="digits", port=0, note="LeNet-5 trained for the tests") as demo:

@@ -10,18 +10,18 @@ Every backend answers the same four questions about a batch of images ``(n, H, W
     one ``(H, W)`` map per image: ``"saliency"`` (Simonyan et al. 2014, the largest absolute
     gradient of the predicted class's logit over the channels) or ``"grad_cam"`` (Selvaraju et
     al. 2017, Keras models only).
-``fgsm_direction(x)``
-    the sign of the gradient of the cross-entropy of the model's own prediction with respect to
-    the input (Goodfellow et al. 2015), so that ``x + eps * direction`` is the fast gradient sign
-    attack; 0 where the backend did not estimate it.
+``adversarial_candidates(x, eps)``
+    ``(len(eps), n, H, W, C)`` adversarial images, one per budget (:mod:`kerasconv.webdemo.attack`:
+    PGD on the logit margin, in process and for a SavedModel; on a TF Serving server, steps along
+    the sign of the server's cross-entropy gradient, the only input gradient an export serves).
 
 ``KerasBackend`` runs everything in process with :mod:`kerasconv.visualize` and
 :mod:`kerasconv.attacks`. ``SavedModelBackend`` loads a SavedModel folder (a kerasconv export or
 ``model.export()``) and differentiates its ``serving_default`` signature. ``RemoteBackend`` talks
 to TF Serving's REST API (the real ``tensorflow_model_server`` or ``kerasconv serve``) through
 :class:`kerasconv.serving.Client`: tags from the ``predict_images`` signature (the server decodes a
-PNG and names the classes), saliency from the ``saliency`` signature, and the FGSM direction from
-that signature's ``loss_gradient`` output (the server computes the gradient).
+PNG and names the classes), saliency from the ``saliency`` signature, and the attack's direction
+from that signature's ``loss_gradient`` output (the server computes the gradient).
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+
+from kerasconv.webdemo.attack import STEPS
 
 EXPLANATIONS = ("saliency", "grad_cam")
 
@@ -84,6 +86,10 @@ class Backend:
     where = "in process"
     #: explanation methods this backend can compute
     explanations = ("saliency",)
+    #: how :meth:`adversarial_candidates` attacks, for the page
+    attack_name = f"PGD on the logit margin, {STEPS} steps"
+    #: why the last attack could not be made ("" when it was)
+    attack_note = ""
 
     def __init__(self, name, input_shape, class_names):
         self.name = name
@@ -129,6 +135,7 @@ class KerasBackend(Backend):
         if last_spatial_layer(model) is None:
             self.explanations = ("saliency",)
         self._softmax = ends_in_softmax(model)
+        self._attack = None
         super().__init__(
             name or model.name, shape[1:], _check_class_names(class_names, classes, model.name)
         )
@@ -152,22 +159,18 @@ class KerasBackend(Backend):
         raise ValueError(f"method must be one of {EXPLANATIONS}; got {method!r}.")
 
     def adversarial_candidates(self, x, eps):
-        """``(len(eps), n, H, W, C)`` fast gradient sign images for every eps (one graph call)."""
-        import kerasconv
+        """``(len(eps), n, H, W, C)``: PGD on the logit margin for every eps (one graph call)."""
+        import tensorflow as tf
 
-        x_adv, _ = kerasconv.attacks.fast_gradient_method(
-            self.model, x, list(eps), clip_min=0.0, clip_max=1.0
-        )
-        return np.asarray(x_adv).reshape((len(eps),) + tuple(np.shape(x)))
+        from kerasconv.gradients import logits_function
+        from kerasconv.webdemo.attack import build_margin_attack
 
-
-class _SignatureBackend(Backend):
-    """Shared by the SavedModel and remote backends: the attack from a direction estimate."""
-
-    def adversarial_candidates(self, x, eps):
-        direction = self.fgsm_direction(x)
-        steps = np.asarray(eps, dtype="float32").reshape(-1, 1, 1, 1, 1)
-        return np.clip(x[None] + steps * direction[None], 0.0, 1.0)
+        if self._attack is None:
+            self._attack = build_margin_attack(logits_function(self.model), self.input_shape)
+        labels = np.argmax(self.probabilities(x), axis=-1).astype("int32")
+        return self._attack(
+            tf.constant(x, tf.float32), tf.constant(labels), tf.constant(eps, tf.float32)
+        ).numpy()
 
 
 def find_saved_model(path):
@@ -187,14 +190,15 @@ def find_saved_model(path):
     return versions[-1][1]
 
 
-class SavedModelBackend(_SignatureBackend):
+class SavedModelBackend(Backend):
     """A SavedModel folder (a kerasconv export, a TF Serving version folder or ``model.export()``).
 
     Uses the ``serving_default`` signature (its single image input; the ``probabilities`` output
     of a kerasconv export, else its single output, turned into probabilities with a softmax when
     its rows are not already distributions). Saliency uses the export's ``saliency`` signature
     when present, otherwise the gradient of the predicted class's log-probability. The attack
-    differentiates ``serving_default`` directly, so it is the exact fast gradient sign method.
+    differentiates ``serving_default`` directly: PGD on the margin of the log-probabilities, which
+    equals the logit margin while no probability underflows float32 (margins below ~85 nats).
     """
 
     def __init__(self, path, class_names=None, name=None):
@@ -230,6 +234,7 @@ class SavedModelBackend(_SignatureBackend):
                 "'probabilities' or a single output."
             )
         self._saliency = loaded.signatures.get("saliency")
+        self._attack = None
         classes = int(outputs[self._output_name].shape[-1])
         if class_names is None:
             asset = folder / "assets" / "class_names.txt"
@@ -282,9 +287,18 @@ class SavedModelBackend(_SignatureBackend):
             return self._saliency(images=tf.constant(x, tf.float32))["saliency"].numpy()
         return np.max(np.abs(self._gradient(x)), axis=-1)
 
-    def fgsm_direction(self, x):
-        # The cross-entropy of the prediction is minus its log-probability.
-        return -np.sign(self._gradient(x))
+    def adversarial_candidates(self, x, eps):
+        """``(len(eps), n, H, W, C)``: PGD on the log-probability margin (one graph call)."""
+        import tensorflow as tf
+
+        from kerasconv.webdemo.attack import build_margin_attack
+
+        if self._attack is None:
+            self._attack = build_margin_attack(self._log_probabilities, self.input_shape)
+        labels = np.argmax(self.probabilities(x), axis=-1).astype("int32")
+        return self._attack(
+            tf.constant(x, tf.float32), tf.constant(labels), tf.constant(eps, tf.float32)
+        ).numpy()
 
 
 def _signature_inputs(metadata, signature):
@@ -294,12 +308,16 @@ def _signature_inputs(metadata, signature):
         return None
 
 
-class RemoteBackend(_SignatureBackend):
+class RemoteBackend(Backend):
     """A model on a TF Serving REST server exported by ``kerasconv export`` (three signatures).
 
-    The FGSM direction is the sign of the ``loss_gradient`` output of the exported ``saliency``
-    signature: the gradient of the cross-entropy of the model's own prediction, computed by the
-    server, so the attack is exact FGSM with no gradient on this side.
+    The attack is one fast-gradient-sign step (Goodfellow et al. 2015) along the ``loss_gradient``
+    output of the exported ``saliency`` signature: the gradient of the cross-entropy of the
+    model's own prediction, computed by the server (the only input gradient an export serves, and
+    it is taken at the server's own prediction, so it cannot drive several steps against a fixed
+    label). When the served probability of the prediction is 1 in float32 that gradient has no
+    usable direction (see :mod:`kerasconv.webdemo.attack`): no attack is made and
+    :attr:`attack_note` says why.
 
     Args:
         url: the REST address (``http://127.0.0.1:8501``).
@@ -362,9 +380,23 @@ class RemoteBackend(_SignatureBackend):
             raise ValueError(f"a served model supports the saliency map only; got {method!r}.")
         return np.asarray(self.client.saliency(x)["saliency"], dtype="float32")
 
-    def fgsm_direction(self, x):
+    attack_name = "FGSM on the served cross-entropy gradient"
+
+    def adversarial_candidates(self, x, eps):
+        """``(len(eps), n, H, W, C)`` fast gradient sign images (unchanged where saturated)."""
         answer = self.client.saliency(np.asarray(x, dtype="float32"))
-        return np.sign(np.asarray(answer["loss_gradient"], dtype="float32"))
+        direction = np.sign(np.asarray(answer["loss_gradient"], dtype="float32"))
+        saturated = np.asarray(answer["probability"], dtype="float32") >= 1.0
+        direction[saturated] = 0.0
+        self.attack_note = (
+            "The served probability rounds to 100%: the cross-entropy gradient the server "
+            "returns has no usable direction, so no attack was made (in process and for a "
+            "SavedModel the demo attacks the logit margin instead)."
+            if saturated.any()
+            else ""
+        )
+        steps = np.asarray(eps, dtype="float32").reshape(-1, 1, 1, 1, 1)
+        return np.clip(x[None] + steps * direction[None], 0.0, 1.0)
 
 
 def default_model_dir():

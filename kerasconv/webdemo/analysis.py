@@ -5,19 +5,25 @@ JPEG, GIF, BMP or WebP file (read by Pillow, which looks at the header first), a
 :data:`MAX_PIXELS` pixels (a small compressed file can hold a huge image). Anything else raises
 :class:`UploadError` with the HTTP status and a message the page shows as it is.
 
-Preprocessing (``style``):
+Preprocessing (``style``), chosen for the model's data (``--preprocess``):
 
 ``"photo"``
     centre crop to the model's aspect ratio, resize (bilinear, antialiased, as
     :func:`kerasconv.data.load` does), grey when the model takes one channel.
+``"fashion"``
+    Fashion-MNIST's images are single garments, light on a black background, grey, the object's
+    longer side filling the 28×28 frame and centred. A photograph is brought to that form:
+    (1) grey; (2) **if the median of the outer border (5% of the side) is lighter than 0.5, the
+    image is inverted** (a garment on a light background becomes light on black); (3) if the
+    background is not black (above 0.05) the contrast is stretched so that it is 0 and the
+    brightest pixel 1; (4) unless the object (pixels above 0.1) already spans 90% of a square
+    image, the image is cropped to the object's bounding box and padded with black to a square,
+    keeping its aspect ratio, so the object's longer side fills the frame; (5) resize.
+    A Fashion-MNIST test image passes unchanged except for the resize.
 ``"digits"``
     the digits are white strokes on black filling the frame's height, so a picture of a digit is
-    brought to that form: (1) grey; (2) **if the median of the outer border (5% of the side) is
-    lighter than 0.5, the image is inverted** (dark ink on light paper becomes light on dark);
-    (3) if the result is not already clean (background above 0.05 or ink below 0.8), the
-    contrast is stretched so the background is 0 and the brightest ink 1; (4) unless the ink
-    (pixels above 0.3) already spans 90% of a square image, the image is cropped to a square
-    around the ink whose side is the ink's larger extent (padded with black); (5) resize.
+    brought to that form by the same steps with two differences: the contrast is also stretched
+    when the ink is dim (below 0.8), and the ink is the pixels above 0.3.
 
 What is classified is what is shown: the model input and every adversarial candidate are
 rounded to 8 bits, as a PNG stores them.
@@ -32,14 +38,15 @@ import warnings
 
 import numpy as np
 
-from apps.webdemo.backends import quantize, to_png
+from kerasconv.webdemo.attack import EPSILONS
+from kerasconv.webdemo.backends import quantize, to_png
+from kerasconv.webdemo.options import MAX_UPLOAD_BYTES
 
-MAX_UPLOAD_BYTES = 4 * 1024 * 1024
 MAX_PIXELS = 25_000_000
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP")
-STYLES = ("digits", "photo")
-#: budgets tried by the attack; the smallest that changes the prediction is shown
-EPSILONS = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
+STYLES = ("fashion", "digits", "photo")
+#: per style with an object rule: (stretch when the ink is dimmer than this, object threshold)
+_OBJECT_RULES = {"fashion": (0.0, 0.1), "digits": (0.8, 0.3)}
 #: how much the adversarial difference is amplified for display
 AMPLIFICATION = 10.0
 
@@ -155,6 +162,18 @@ def digit_form(grey):
 
     Returns ``(grey image, {"inverted", "stretched", "cropped"})``.
     """
+    return object_form(grey, "digits")
+
+
+def object_form(grey, style="fashion"):
+    """Bring a grey picture to the form of the model's data: ``"fashion"`` or ``"digits"``.
+
+    Light-on-black, background 0, the object cropped to a square around it (the rules in the
+    module docstring). Returns ``(grey image, {"inverted", "stretched", "cropped"})``.
+    """
+    if style not in _OBJECT_RULES:
+        raise ValueError(f"style must be one of {sorted(_OBJECT_RULES)}; got {style!r}.")
+    dim_ink, threshold = _OBJECT_RULES[style]
     grey = np.asarray(grey, dtype="float32")
     height, width = grey.shape
     band = max(1, round(0.05 * min(height, width)))
@@ -172,10 +191,10 @@ def digit_form(grey):
         grey = 1.0 - grey
         background = 1.0 - background
     top = float(grey.max())
-    stretched = (background > 0.05 or top < 0.8) and top - background > 0.05
+    stretched = (background > 0.05 or top < dim_ink) and top - background > 0.05
     if stretched:
         grey = np.clip((grey - background) / (top - background), 0.0, 1.0)
-    ink = grey > 0.3
+    ink = grey > threshold
     cropped = False
     if ink.any():
         rows = np.flatnonzero(ink.any(axis=1))
@@ -206,8 +225,8 @@ def preprocess(image, input_shape, style="photo"):
         raise ValueError(f"style must be one of {STYLES}; got {style!r}.")
     height, width, channels = input_shape
     notes = {"inverted": False, "stretched": False, "cropped": False}
-    if style == "digits":
-        grey, notes = digit_form(_grey(image))
+    if style in _OBJECT_RULES:
+        grey, notes = object_form(_grey(image), style)
         image = grey[..., None]
     image = _centre_crop(image, width / height)
     image = _resize(image, (height, width))
@@ -258,6 +277,7 @@ def analyze(
 
     clean = int(np.argmax(backend.probabilities(x)[0]))
     candidates = quantize(backend.adversarial_candidates(x, epsilons))[:, 0]
+    note = backend.attack_note
     labels = np.argmax(backend.probabilities(candidates), axis=-1)
     changed = labels != clean
     chosen = int(np.argmax(changed)) if changed.any() else len(epsilons) - 1
@@ -285,6 +305,8 @@ def analyze(
             "image": data_url(adversarial),
             "difference": data_url(difference),
             "amplification": AMPLIFICATION,
+            "method": backend.attack_name,
+            "note": note,
             "eps": float(epsilons[chosen]),
             "changed": bool(changed[chosen]),
             "linf": float(np.max(np.abs(adversarial - x[0]))),

@@ -8,10 +8,11 @@ Content-Security-Policy forbids it):
 ``GET /api/info``
     the model: name, where it runs, input size, class names, explanations, samples, upload limit.
 ``GET /api/samples/NAME[?size=N]``
-    a sample picture: a photograph (JPEG) or a real test digit ``digit-0`` … ``digit-9`` (PNG);
-    ``size`` gives a thumbnail.
+    a sample picture: a photograph (JPEG), a real Fashion-MNIST test image ``fashion-0`` …
+    ``fashion-9`` (28×28 PNG, the first test image of each class) or a real test digit
+    ``digit-0`` … ``digit-9`` (PNG); ``size`` gives a thumbnail.
 ``POST /api/analyze?method=saliency|grad_cam&top=5``
-    the raw image file as the body; answers :func:`apps.webdemo.analysis.analyze`'s JSON, or
+    the raw image file as the body; answers :func:`kerasconv.webdemo.analysis.analyze`'s JSON, or
     ``{"error": message}`` with 400 (not an image, damaged, too many pixels), 413 (over the
     upload limit) or 411 (no Content-Length). The server keeps serving after any of them.
 """
@@ -19,6 +20,7 @@ Content-Security-Policy forbids it):
 from __future__ import annotations
 
 import argparse
+import errno
 import io
 import json
 import logging
@@ -29,9 +31,10 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from apps.webdemo.analysis import MAX_UPLOAD_BYTES, UploadError, analyze, too_large_message
+from kerasconv.webdemo.analysis import UploadError, analyze, too_large_message
+from kerasconv.webdemo.options import DESCRIPTION, MAX_UPLOAD_BYTES, add_arguments
 
-logger = logging.getLogger("apps.webdemo")
+logger = logging.getLogger("kerasconv.webdemo")
 
 PAGE = Path(__file__).with_name("page.html")
 CONTENT_SECURITY_POLICY = (
@@ -57,30 +60,59 @@ def _encode(image, format_name):
 
 
 class Samples:
-    """The sample pictures: the bundled photographs and one real test digit per class."""
+    """The sample pictures: the bundled photographs, and the first test image of each class of
+    Fashion-MNIST (at its own 28×28) and of the digits (at 128×128)."""
 
     def __init__(self):
         import kerasconv
 
         self.photos = list(kerasconv.data.SAMPLE_NAMES)
+        self.fashion = [f"fashion-{label}" for label in range(10)]
         self.digits = [f"digit-{label}" for label in range(10)]
         self._cache = {}
         self._lock = threading.Lock()
 
     @property
     def names(self):
-        return self.photos + self.digits
+        return self.photos + self.fashion + self.digits
+
+    def captions(self):
+        """``{name: caption}``: the class name of each dataset sample, the photograph's name."""
+        import kerasconv
+
+        fashion = kerasconv.data.class_names("fashion_mnist")
+        captions = {name: name.replace("_", " ") for name in self.photos}
+        captions.update({f"fashion-{i}": fashion[i] for i in range(10)})
+        captions.update({f"digit-{i}": str(i) for i in range(10)})
+        return captions
+
+    def first_of(self, style):
+        """The sample to warm a model up with: the first of its own data, else a photograph."""
+        return {"fashion": self.fashion, "digits": self.digits}.get(style, self.photos)[0]
 
     def _build(self, name):
-        import numpy as np
 
         import kerasconv
 
         if name in self.photos:
             return "image/jpeg", _encode(kerasconv.data.sample_image(name), "JPEG")
-        label = int(name.split("-", 1)[1])
-        x, y = kerasconv.data.load_arrays("digits", "test", image_size=128)
-        return "image/png", _encode(x[int(np.flatnonzero(y == label)[0])], "PNG")
+        dataset, label = name.split("-", 1)
+        return "image/png", _encode(self._firsts(dataset)[int(label)], "PNG")
+
+    def _firsts(self, dataset):
+        """The first test image of each class (a rule, not an index), decoded once per dataset."""
+        import numpy as np
+
+        import kerasconv
+
+        key = ("firsts", dataset)
+        if key not in self._cache:
+            if dataset == "fashion":
+                x, y = kerasconv.data.load_arrays("fashion_mnist", "test")
+            else:
+                x, y = kerasconv.data.load_arrays("digits", "test", image_size=128)
+            self._cache[key] = [x[int(np.flatnonzero(y == label)[0])] for label in range(10)]
+        return self._cache[key]
 
     def get(self, name, size=None):
         """``(content_type, bytes)`` of a sample (a ``size``-pixel PNG thumbnail if asked)."""
@@ -209,12 +241,25 @@ class _HTTPServer(ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
+def bind(host, port):
+    """The demo's HTTP server listening on ``host:port``, or a one-line ``RuntimeError``."""
+    try:
+        return _HTTPServer((host, port), _Handler)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise RuntimeError(
+                f"port {port} on {host} is in use (another web demo?); pick another with "
+                "--port N, or --port 0 for any free one"
+            ) from None
+        raise RuntimeError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+
+
 class WebDemo:
     """The web demo around one backend; a context manager that serves in a background thread.
 
     Args:
-        backend: an :mod:`apps.webdemo.backends` backend.
-        style: ``"digits"`` or ``"photo"`` preprocessing (see :mod:`apps.webdemo.analysis`).
+        backend: an :mod:`kerasconv.webdemo.backends` backend.
+        style: ``"fashion"``, ``"digits"`` or ``"photo"`` preprocessing (see :mod:`kerasconv.webdemo.analysis`).
         host, port: where to listen (port 0 picks a free one).
         note: one line about the model for the page.
         max_upload_bytes: the upload limit (4 MB).
@@ -256,7 +301,12 @@ class WebDemo:
             "model": self.backend.describe(),
             "note": self.note,
             "style": self.style,
-            "samples": {"photos": self.samples.photos, "digits": self.samples.digits},
+            "samples": {
+                "photos": self.samples.photos,
+                "fashion": self.samples.fashion,
+                "digits": self.samples.digits,
+            },
+            "captions": self.samples.captions(),
             "max_upload_bytes": self.max_upload_bytes,
         }
 
@@ -288,13 +338,20 @@ class WebDemo:
         return f"http://{host}:{port}"
 
     def start(self):
+        """Listen (a clear ``RuntimeError`` when the port is taken), warm up, then serve."""
         if self._http is not None:
             return self
-        if self.warm_up:
-            status, payload = self.handle_analyze(self.samples.get(self.samples.digits[0])[1])
-            if status != 200:
-                raise RuntimeError(f"the warm-up analysis failed: {payload['error']}")
-        self._http = _HTTPServer((self.host, self.port), _Handler)
+        http = bind(self.host, self.port)
+        try:
+            if self.warm_up:
+                sample = self.samples.get(self.samples.first_of(self.style))[1]
+                status, payload = self.handle_analyze(sample)
+                if status != 200:
+                    raise RuntimeError(f"the warm-up analysis failed: {payload['error']}")
+        except BaseException:
+            http.server_close()
+            raise
+        self._http = http
         self._http.demo = self
         self._thread = threading.Thread(
             target=self._http.serve_forever, name="webdemo-http", daemon=True
@@ -317,47 +374,21 @@ class WebDemo:
         self.stop()
 
 
-def add_arguments(parser):
-    """The options shared by ``python -m apps.webdemo`` and ``kerasconv app``."""
-    parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0: any)")
-    parser.add_argument(
-        "--model",
-        default="digits",
-        help="digits (default), faces, a .keras file or a SavedModel folder",
-    )
-    parser.add_argument(
-        "--class-names", default=None, help="comma-separated class names for --model PATH"
-    )
-    parser.add_argument(
-        "--server", default=None, help="TF Serving REST URL, e.g. http://127.0.0.1:8501"
-    )
-    parser.add_argument("--model-name", default=None, help="the served model's name (--server)")
-    parser.add_argument(
-        "--preprocess",
-        choices=("auto", "digits", "photo"),
-        default="auto",
-        help="digits: invert light backgrounds and frame the ink like the digits data; "
-        "auto: digits for the digits model, photo otherwise",
-    )
-    parser.add_argument(
-        "--cache-dir", default=None, help="where trained built-in models go (out/webdemo/models)"
-    )
-    parser.add_argument(
-        "--max-upload-mb", type=float, default=MAX_UPLOAD_BYTES / 1024 / 1024, help="upload limit"
-    )
-
-
 def run(args, block=True):
-    """Build the demo from parsed options and serve until interrupted (``block``)."""
-    from apps.webdemo.models import load_backend
+    """Build the demo from parsed options and serve until interrupted (``block``).
+
+    The port is checked before the model is loaded (or trained), so a busy port fails at once.
+    """
+    from kerasconv.webdemo.models import load_backend
 
     if not 0 <= args.port <= 65535:
         raise ValueError(f"--port must be in [0, 65535]; got {args.port}")
     if args.max_upload_mb <= 0:
         raise ValueError(f"--max-upload-mb must be positive; got {args.max_upload_mb}")
+    if args.port:
+        bind(args.host, args.port).server_close()
     backend, style, note = load_backend(
-        args.model, args.class_names, args.server, args.model_name, args.cache_dir
+        args.model, args.class_names, args.server, args.model_name, args.cache_dir, args.quick
     )
     if args.preprocess != "auto":
         style = args.preprocess
@@ -391,12 +422,9 @@ def run(args, block=True):
 
 
 def main(argv=None):
+    """``python -m kerasconv.webdemo``: the same options and errors as ``kerasconv app``."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    parser = argparse.ArgumentParser(
-        prog="python -m apps.webdemo",
-        description="Upload an image, see the predicted tags, a saliency or Grad-CAM map and an "
-        "adversarial version, in the browser (http://127.0.0.1:8080).",
-    )
+    parser = argparse.ArgumentParser(prog="python -m kerasconv.webdemo", description=DESCRIPTION)
     add_arguments(parser)
     args = parser.parse_args(argv)
     try:
