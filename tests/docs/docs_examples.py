@@ -133,7 +133,9 @@ def run_page(page, blocks, workdir):
         try:
             exec(compile(block.code, filename, "exec"), namespace)  # noqa: S102 - the docs' code
         except BaseException as error:  # noqa: BLE001 - report whatever the example raised
-            frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == filename]
+            frames = [
+                f for f in traceback.extract_tb(error.__traceback__) if f.filename == filename
+            ]
             offset = frames[-1].lineno if frames else 1
             if isinstance(error, SyntaxError) and error.filename == filename:
                 offset = error.lineno or 1

@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from docs_examples import PageError, parse_blocks, runnable
 
 ROOT = Path(__file__).resolve().parents[2]
