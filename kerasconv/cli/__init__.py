@@ -41,7 +41,8 @@ class _HelpFormatter(argparse.HelpFormatter):
         text = action.help or ""
         if "%(default)" in text or "default" in text.lower():
             return text
-        if action.default in (None, False, argparse.SUPPRESS) or action.required:
+        # Identity, not equality: a default of 0 is worth showing, False (a flag) is not.
+        if any(action.default is v for v in (None, False, argparse.SUPPRESS)) or action.required:
             return text
         if not action.option_strings and action.nargs not in (
             argparse.OPTIONAL,
@@ -88,11 +89,12 @@ def build_parser():
 # written before TensorFlow reads TF_CPP_MIN_LOG_LEVEL (TF 2.19+), so the level alone does not hide
 # them: the import runs with the process's stderr captured, and only lines at or above the level
 # (and anything that is not an absl log line, such as a Python warning) are written back.
-_ABSL_LINE = re.compile(r"^([IWEF])\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ \S+:\d+\] ")
-_TF_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: ([IWEF]) ")
+_ABSL_LINE = re.compile(r"^([IWEF])\d{4} [\d:.]+\s+\d+ [^\s\]]+:\d+\] ")
+_TF_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:.]+: ([IWEF]) ")
 _ABSL_BANNER = (
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
 )
+_PYTHON_WARNING = re.compile(r"^\S.*:\d+: [A-Z]\w*(Warning|Error)\b")
 _SEVERITY = {"I": 0, "W": 1, "E": 2, "F": 3}
 
 
@@ -106,6 +108,8 @@ def filter_tensorflow_log(text, level):
         header = _ABSL_LINE.match(line) or _TF_LINE.match(line)
         if header:
             keep = _SEVERITY[header.group(1)] >= level
+        elif _PYTHON_WARNING.match(line):
+            keep = True
         elif line.startswith(_ABSL_BANNER):
             keep = level <= 0
             if not keep:
