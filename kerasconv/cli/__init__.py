@@ -119,10 +119,14 @@ def filter_tensorflow_log(text, level):
     return "".join(kept)
 
 
-def quiet_tensorflow(default_level="2"):
-    """Import TensorFlow with its C++ log level set (``TF_CPP_MIN_LOG_LEVEL``, default 2: errors).
+def quiet_tensorflow(default_level="3"):
+    """Import TensorFlow with its C++ log level set (``TF_CPP_MIN_LOG_LEVEL``, default 3).
 
-    A level the user set in the environment wins. Does nothing when TensorFlow is already imported.
+    The default hides errors too: on a machine without a GPU, device discovery logs "failed call
+    to cuInit" at error level, and the CLI reports real failures through Python exceptions anyway.
+    A level the user set in the environment wins. The physical devices are discovered here, with
+    the import, so their start-up lines are filtered as well. Does nothing when TensorFlow is
+    already imported.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", default_level)
     if "tensorflow" in sys.modules:
@@ -140,7 +144,9 @@ def quiet_tensorflow(default_level="2"):
     with tempfile.TemporaryFile() as capture:
         os.dup2(capture.fileno(), 2)
         try:
-            import tensorflow  # noqa: F401
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
         finally:
             sys.stderr.flush()
             os.dup2(saved, 2)
