@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg setup.py | cksum | cut -d' ' -f1)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: demo test lint format bench install browser clean
+.PHONY: demo test lint format bench install browser datasets clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,16 @@ browser:
 		|| (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 		|| echo "Could not install chromium: the browser test will report it"; }
 
-demo: install
+# Debian's Fashion-MNIST (the main benchmark data; read offline from /usr/share/datasets/fashion-mnist).
+FASHION_MNIST_DIR ?= $(or $(KERASCONV_FASHION_MNIST_DIR),/usr/share/datasets/fashion-mnist)
+datasets:
+	@test -f $(FASHION_MNIST_DIR)/t10k-labels-idx1-ubyte.gz || { \
+		echo "Installing Debian's dataset-fashion-mnist (Fashion-MNIST, offline)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null) \
+		|| (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null) \
+		|| { echo "Could not install dataset-fashion-mnist. Run 'sudo apt-get install dataset-fashion-mnist', or put the four Fashion-MNIST IDX .gz files in a folder and set KERASCONV_FASHION_MNIST_DIR to it."; exit 1; }; }
+
+demo: install datasets
 	$(BIN)/kerasconv demo
 
 lint: install
@@ -37,7 +46,7 @@ format: install
 	$(BIN)/ruff format kerasconv apps tests benchmarks
 	$(BIN)/ruff check --fix kerasconv apps tests benchmarks
 
-test: install browser lint
+test: install browser datasets lint
 	$(BIN)/python -m pytest -q --durations=15
 
 bench: install

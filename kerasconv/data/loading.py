@@ -4,6 +4,10 @@ Names:
 
 * ``"digits"`` — scikit-learn's 1,797 real handwritten digits (tfds builder ``sklearn_digits``),
   served at 28×28×1 by default (``image_size`` picks any size; LeNet-5 wants 32).
+* ``"fashion_mnist"`` — Zalando's Fashion-MNIST (60,000 train / 10,000 test, 28×28×1, 10 clothing
+  classes), the tfds catalogue dataset prepared offline from the IDX files of Debian's
+  ``dataset-fashion-mnist`` (see :mod:`kerasconv.data.fashion_mnist`; ``source_dir`` or
+  ``$KERASCONV_FASHION_MNIST_DIR`` points elsewhere).
 * ``"lfw_faces"`` — scikit-image's LFW subset, faces vs. non-faces, 25×25×1 by default.
 * ``"imagefolder"`` — a folder of your own, ``data_dir/<split>/<label>/*.jpg|png`` (tfds ImageFolder).
 * any tensorflow-datasets name (``"mnist"``, ``"cifar10"``, ...) through ``tfds.load`` with
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 
 import numpy as np
 import tensorflow as tf
@@ -25,9 +30,16 @@ import tensorflow_datasets as tfds
 
 from kerasconv._validation import check_choice, check_int
 from kerasconv.data import builders
+from kerasconv.data.fashion_mnist import FashionMnist
 
-BUNDLED = {"digits": builders.SklearnDigits, "lfw_faces": builders.LfwFaces}
-DEFAULT_SIZES = {"digits": (28, 28), "lfw_faces": (25, 25)}
+BUNDLED = {
+    "digits": builders.SklearnDigits,
+    "fashion_mnist": FashionMnist,
+    "lfw_faces": builders.LfwFaces,
+}
+DEFAULT_SIZES = {"digits": (28, 28), "fashion_mnist": (28, 28), "lfw_faces": (25, 25)}
+# Builders that read raw files from a folder of their own (``source_dir``).
+_SOURCE_DIR_BUILDERS = ("fashion_mnist",)
 
 
 def default_data_dir():
@@ -54,16 +66,38 @@ def _lock(path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def bundled_builder(name, data_dir=None):
-    """The prepared tfds builder of a bundled dataset (prepared on first use, offline)."""
+def bundled_builder(name, data_dir=None, source_dir=None):
+    """The prepared tfds builder of a bundled dataset (prepared on first use, offline).
+
+    ``source_dir`` is where a builder that reads raw files finds them (Fashion-MNIST's IDX files);
+    the others ignore it.
+    """
     data_dir = os.fspath(data_dir) if data_dir is not None else default_data_dir()
-    builder = BUNDLED[name](data_dir=data_dir)
+    kwargs = {"source_dir": source_dir} if name in _SOURCE_DIR_BUILDERS else {}
+    builder = BUNDLED[name](data_dir=data_dir, **kwargs)
     if not builder.is_prepared():
         with _lock(os.path.join(data_dir, f".kerasconv_{name}.lock")):
-            builder = BUNDLED[name](data_dir=data_dir)
+            builder = BUNDLED[name](data_dir=data_dir, **kwargs)
             if not builder.is_prepared():
-                builder.download_and_prepare()
+                print(
+                    f"kerasconv: preparing the {name} dataset in {data_dir} (once; later runs "
+                    "reuse it)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                with _quiet_tfds():
+                    builder.download_and_prepare()
     return builder
+
+
+@contextlib.contextmanager
+def _quiet_tfds():
+    """tfds's per-example progress bars, off while a bundled dataset is prepared."""
+    tfds.disable_progress_bar()
+    try:
+        yield
+    finally:
+        tfds.enable_progress_bar()
 
 
 def _normalise_size(image_size, name):
@@ -95,10 +129,10 @@ def _missing_data_error(name, data_dir, error):
     )
 
 
-def _raw_dataset(name, split, data_dir, download, shuffle_files, channels):
+def _raw_dataset(name, split, data_dir, download, shuffle_files, channels, source_dir=None):
     """``(dataset of (uint8 image, label), class_names)`` before resizing and batching."""
     if name in BUNDLED:
-        builder = bundled_builder(name, data_dir)
+        builder = bundled_builder(name, data_dir, source_dir)
         check_choice("split", split, tuple(builder.info.splits.keys()))
         dataset = builder.as_dataset(split=split, as_supervised=True, shuffle_files=shuffle_files)
         return dataset, builder.info.features["label"].names
@@ -145,10 +179,10 @@ def _raw_dataset(name, split, data_dir, download, shuffle_files, channels):
     return dataset, names
 
 
-def class_names(name, data_dir=None):
+def class_names(name, data_dir=None, source_dir=None):
     """The class names of a dataset (``["0", ..., "9"]`` for the digits)."""
     if name in BUNDLED:
-        return list(bundled_builder(name, data_dir).info.features["label"].names)
+        return list(bundled_builder(name, data_dir, source_dir).info.features["label"].names)
     _, names = _raw_dataset(name, "train", data_dir, False, False, None)
     return list(names)
 
@@ -165,11 +199,13 @@ def load(
     channels=None,
     augment=None,
     drop_remainder=False,
+    source_dir=None,
 ):
     """A batched, prefetched ``tf.data.Dataset`` of ``(images in [0, 1], int32 labels)``.
 
     Args:
-        name: ``"digits"``, ``"lfw_faces"``, ``"imagefolder"`` or any tfds name.
+        name: ``"digits"``, ``"fashion_mnist"``, ``"lfw_faces"``, ``"imagefolder"`` or any tfds
+            name.
         split: ``"train"``, ``"test"`` or any tfds split expression (``"train[:10%]"``).
         batch_size: batch size, or ``None`` for unbatched examples.
         image_size: int or ``(height, width)``; default: 28 for digits, 25 for faces, native
@@ -181,6 +217,8 @@ def load(
         channels: force 1 (grey) or 3 (RGB) channels; default: the data's own.
         augment: a Keras layer (e.g. ``kerasconv.data.augmentation()``) applied to each batch.
         drop_remainder: drop the last incomplete batch.
+        source_dir: where ``"fashion_mnist"`` reads its IDX files (default
+            ``$KERASCONV_FASHION_MNIST_DIR`` or ``/usr/share/datasets/fashion-mnist``).
 
     Example:
         >>> import kerasconv
@@ -201,7 +239,9 @@ def load(
         raise ValueError("load('imagefolder') needs image_size: folder images may differ in size.")
     if shuffle is None:
         shuffle = split == "train"
-    dataset, _ = _raw_dataset(name, split, data_dir, download, bool(shuffle), channels)
+    dataset, _ = _raw_dataset(
+        name, split, data_dir, download, bool(shuffle), channels, source_dir=source_dir
+    )
 
     def prepare(image, label):
         image = tf.image.convert_image_dtype(image, tf.float32)
@@ -209,15 +249,18 @@ def load(
             image = tf.image.rgb_to_grayscale(image)
         elif channels == 3 and image.shape[-1] == 1:
             image = tf.image.grayscale_to_rgb(image)
-        if size is not None:
+        if size is not None and tuple(image.shape[:2]) != size:
             image = tf.image.resize(image, size, method="bilinear", antialias=True)
             image = tf.clip_by_value(image, 0.0, 1.0)
         return image, tf.cast(label, tf.int32)
 
     dataset = dataset.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
     if shuffle:
-        # The bundled sets are small: cache the decoded images, shuffle the whole split.
-        dataset = dataset.cache().shuffle(4096, seed=seed, reshuffle_each_iteration=True)
+        # Cache the decoded images (Fashion-MNIST's 60,000 at 28×28 are 188 MB of float32) and
+        # shuffle the whole split each epoch (a buffer of 4,096 to 60,000 examples).
+        buffer = int(dataset.cardinality())
+        buffer = 60_000 if buffer <= 0 else max(4096, min(buffer, 60_000))
+        dataset = dataset.cache().shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     if batch_size is not None:
         dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
         if augment is not None:
