@@ -2,8 +2,8 @@
 
 Each sub-command lives in its own module in this package and defines ``register(subparsers)``,
 which adds its parser and sets ``func`` (called with the parsed arguments; returns an exit code or
-``None``). Modules are found automatically. TensorFlow is imported inside ``func`` only, so
-``--help`` stays fast.
+``None``). Modules are found automatically. Building the parser imports no TensorFlow, so
+``--help`` stays fast; ``main`` imports it (quietly) just before calling ``func``.
 
 Errors the user can fix (a bad argument, a missing file, a ``ValueError``/``TypeError`` from the
 library's argument checks) print one line, ``kerasconv: error: ...``, and exit with code 2.
@@ -111,7 +111,7 @@ def filter_tensorflow_log(text, level):
         header = _ABSL_LINE.match(line) or _TF_LINE.match(line)
         if header:
             keep = _SEVERITY[header.group(1)] >= level
-            if keep and level >= 2 and any(text in line for text in _EXPECTED_ERRORS):
+            if keep and level >= 2 and any(expected in line for expected in _EXPECTED_ERRORS):
                 keep = False
         elif _PYTHON_WARNING.match(line):
             keep = True
@@ -124,13 +124,12 @@ def filter_tensorflow_log(text, level):
     return "".join(kept)
 
 
-def quiet_tensorflow(default_level="3"):
-    """Import TensorFlow with its C++ log level set (``TF_CPP_MIN_LOG_LEVEL``, default 3).
+def quiet_tensorflow(default_level="2"):
+    """Import TensorFlow with its C++ log level set (``TF_CPP_MIN_LOG_LEVEL``, default 2: errors).
 
-    The default hides errors too: on a machine without a GPU, device discovery logs "failed call
-    to cuInit" at error level, and the CLI reports real failures through Python exceptions anyway.
     A level the user set in the environment wins. The physical devices are discovered here, with
-    the import, so their start-up lines are filtered as well. Does nothing when TensorFlow is
+    the import, so their start-up lines are filtered as well (on a machine without a GPU driver
+    that includes an expected "failed call to cuInit" error line). Does nothing when TensorFlow is
     already imported.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", default_level)
