@@ -54,3 +54,9 @@ bench: install
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache
+
+# Every Python example of README.md, docs/*.md and apps/README.md, the slow ones included (the
+# suite runs each page up to its first <!-- slow --> block); see docs/contributing.md.
+.PHONY: docs-check
+docs-check: install datasets
+	KERASCONV_DOCS_SLOW=1 $(BIN)/python -m pytest -q -rfEs --durations=15 tests/docs

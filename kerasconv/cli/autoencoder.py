@@ -39,13 +39,15 @@ def register(subparsers):
     actions.required = True
 
     train = actions.add_parser("train", help="train an autoencoder and save it as .keras")
-    train.add_argument("--kind", default="conv", choices=sorted(KINDS))
-    train.add_argument("--latent-dim", type=int, default=16)
-    train.add_argument("--epochs", type=int, default=15)
-    train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument("--learning-rate", type=float, default=1e-3)
-    train.add_argument("--output", default="out/autoencoder/model.keras")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--kind", default="conv", choices=sorted(KINDS), help="autoencoder kind")
+    train.add_argument("--latent-dim", type=int, default=16, help="size of the code")
+    train.add_argument("--epochs", type=int, default=15, help="training epochs")
+    train.add_argument("--batch-size", type=int, default=32, help="images per step")
+    train.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate")
+    train.add_argument(
+        "--output", default="out/autoencoder/model.keras", help="where to save the .keras file"
+    )
+    train.add_argument("--seed", type=int, default=0, help="seed for weights and shuffling")
     train.set_defaults(func=run_train)
 
     def add_common(sub):
@@ -66,29 +68,37 @@ def register(subparsers):
     denoise = actions.add_parser("denoise", help="corrupt images and denoise them")
     add_common(denoise)
     denoise.add_argument(
-        "--noise", default="gaussian", choices=["gaussian", "salt_and_pepper", "masking"]
+        "--noise",
+        default="gaussian",
+        choices=["gaussian", "salt_and_pepper", "masking"],
+        help="kind of corruption",
     )
-    denoise.add_argument("--amount", type=float, default=0.3)
-    denoise.add_argument("--seed", type=int, default=0)
+    denoise.add_argument(
+        "--amount", type=float, default=0.3, help="noise level (std or fraction of pixels)"
+    )
+    denoise.add_argument("--seed", type=int, default=0, help="seed of the noise")
     denoise.set_defaults(func=run_denoise)
 
     inpaint = actions.add_parser("inpaint", help="cut a hole and in-paint it")
     add_common(inpaint)
     inpaint.add_argument(
-        "--hole", default="square", choices=["square", "random_square", "bottom", "right", "pixels"]
+        "--hole",
+        default="square",
+        choices=["square", "random_square", "bottom", "right", "pixels"],
+        help="shape of the missing region",
     )
     inpaint.add_argument("--size", type=int, default=10, help="hole size in pixels")
     inpaint.add_argument("--fraction", type=float, default=0.5, help="for --hole pixels")
-    inpaint.add_argument("--iterations", type=int, default=20)
-    inpaint.add_argument("--seed", type=int, default=0)
+    inpaint.add_argument("--iterations", type=int, default=20, help="fill-in passes")
+    inpaint.add_argument("--seed", type=int, default=0, help="seed of random holes")
     inpaint.set_defaults(func=run_inpaint)
 
     sample = actions.add_parser("sample", help="draw new images from a VAE")
     sample.add_argument("--model", required=True, help=".keras file of a VAE")
-    sample.add_argument("--count", type=int, default=16)
-    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--count", type=int, default=16, help="images to draw")
+    sample.add_argument("--seed", type=int, default=0, help="seed of the prior samples")
     sample.add_argument("--grid", type=int, default=15, help="manifold grid size (2-D codes)")
-    sample.add_argument("--out", default="out/autoencoder")
+    sample.add_argument("--out", default="out/autoencoder", help="folder for the PNGs")
     sample.set_defaults(func=run_sample)
 
 

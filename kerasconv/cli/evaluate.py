@@ -10,10 +10,10 @@ def register(subparsers):
         description="Evaluate a saved .keras classifier on a dataset split.",
     )
     parser.add_argument("--model", required=True, help=".keras file")
-    parser.add_argument("--data", default="digits")
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--split", default="test")
-    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--data", default="digits", help="dataset name (digits, lfw_faces, ...)")
+    parser.add_argument("--data-dir", default=None, help="tfds data_dir / imagefolder root")
+    parser.add_argument("--split", default="test", help="split of --data to evaluate on")
+    parser.add_argument("--batch-size", type=int, default=256, help="images per batch")
     parser.set_defaults(func=run)
 
 
@@ -23,6 +23,14 @@ def run(args):
 
     model = load_model_arg(args.model)
     size, channels = model_image_size(model)
+    names = kerasconv.data.class_names(args.data, args.data_dir)
+    outputs = model.outputs[0].shape[-1]
+    if outputs != len(names):
+        raise ValueError(
+            f"the model predicts {outputs} classes but {args.data!r} has {len(names)} "
+            f"({', '.join(map(str, names[:5]))}{', ...' if len(names) > 5 else ''}); "
+            "evaluate it on the dataset it was trained for"
+        )
     data = kerasconv.data.load(
         args.data,
         args.split,

@@ -19,14 +19,21 @@ def register(subparsers):
     actions.required = True
 
     listing = actions.add_parser("list", help="registered model names")
-    listing.add_argument("pattern", nargs="?", default=None, help="fnmatch pattern, e.g. 'vgg*'")
+    listing.add_argument(
+        "pattern",
+        nargs="?",
+        default=None,
+        help="fnmatch pattern, e.g. 'vgg*' (default: every model)",
+    )
     listing.add_argument("--no-aliases", action="store_true", help="canonical names only")
-    listing.set_defaults(func=_list)
+    listing.set_defaults(func=_list, needs_tensorflow=False)
 
     table = actions.add_parser(
         "table", help="every model's parameters and multiply-adds, measured and from the paper"
     )
-    table.add_argument("pattern", nargs="?", default=None, help="only models matching this")
+    table.add_argument(
+        "pattern", nargs="?", default=None, help="only models matching this (default: every model)"
+    )
     table.add_argument("--out", default=None, help="also write the markdown table to this file")
     table.set_defaults(func=_table)
 
@@ -37,16 +44,18 @@ def register(subparsers):
         default=None,
         help="H,W,C (default: the model's canonical input shape)",
     )
-    layers.add_argument("--classes", type=int, default=None, help="number of classes")
+    layers.add_argument(
+        "--classes", type=int, default=None, help="number of classes (default: the paper's)"
+    )
     layers.set_defaults(func=_layers)
 
 
 def _list(args):
-    from kerasconv.models import get_info, list_models
+    # From the CLI's copy of the registry's names: listing them needs no TensorFlow.
+    from kerasconv.cli._model_names import NAMES, list_names
 
-    for name in list_models(args.pattern, include_aliases=not args.no_aliases):
-        info = get_info(name)
-        target = "" if info.name == name else f"  (= {info.name})"
+    for name in list_names(args.pattern, include_aliases=not args.no_aliases):
+        target = "" if NAMES[name] == name else f"  (= {NAMES[name]})"
         print(f"{name}{target}")
 
 

@@ -34,53 +34,76 @@ def register(subparsers):
 
     def common(sub, out):
         sub.add_argument("--model", required=True, help="a saved .keras model")
-        sub.add_argument("--out", default=out, help=f"output folder (default {out})")
-        sub.add_argument("--steps", type=int, default=None, help="optimisation steps")
-        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--out", default=out, help="output folder")
+        sub.add_argument(
+            "--steps", type=int, default=None, help="optimisation steps (default: per method)"
+        )
+        sub.add_argument("--seed", type=int, default=0, help="seed of the starting noise")
         sub.set_defaults(func=_run)
 
     sub = inner.add_parser("maximize", help="class / unit visualisation (Simonyan; Yosinski)")
     common(sub, "out/synthesize/maximize")
-    sub.add_argument("--targets", type=int, nargs="+", default=None, help="default: every class")
+    sub.add_argument(
+        "--targets",
+        type=int,
+        nargs="+",
+        default=None,
+        help="classes or units to maximise (default: every class)",
+    )
     sub.add_argument("--layer", default=None, help="a layer (default: the class scores)")
-    sub.add_argument("--learning-rate", type=float, default=0.05)
-    sub.add_argument("--l2-decay", type=float, default=0.01)
-    sub.add_argument("--blur-every", type=int, default=4)
-    sub.add_argument("--blur-sigma", type=float, default=0.5)
-    sub.add_argument("--norm-clip", type=float, default=0.0, help="percentile")
-    sub.add_argument("--contribution-clip", type=float, default=0.0, help="percentile")
-    sub.add_argument("--jitter", type=int, default=1)
+    sub.add_argument("--learning-rate", type=float, default=0.05, help="gradient-ascent step")
+    sub.add_argument(
+        "--l2-decay", type=float, default=0.01, help="shrink the image by this fraction per step"
+    )
+    sub.add_argument("--blur-every", type=int, default=4, help="blur every N steps (0: never)")
+    sub.add_argument("--blur-sigma", type=float, default=0.5, help="Gaussian blur width, pixels")
+    sub.add_argument(
+        "--norm-clip", type=float, default=0.0, help="zero pixels below this norm percentile"
+    )
+    sub.add_argument(
+        "--contribution-clip",
+        type=float,
+        default=0.0,
+        help="zero pixels below this contribution percentile",
+    )
+    sub.add_argument("--jitter", type=int, default=1, help="random shift per step, pixels")
 
     sub = inner.add_parser("invert", help="feature inversion (Mahendran & Vedaldi)")
     common(sub, "out/synthesize/invert")
     sub.add_argument(
         "--images", default="digits:0-3", help="image file, sample name, digits:N or digits:A-B"
     )
-    sub.add_argument("--layers", nargs="+", required=True)
-    sub.add_argument("--tv-weight", type=float, default=0.01)
+    sub.add_argument("--layers", nargs="+", required=True, help="layers whose features to invert")
+    sub.add_argument(
+        "--tv-weight", type=float, default=0.01, help="weight of the total-variation prior"
+    )
 
     sub = inner.add_parser("dream", help="DeepDream (Mordvintsev et al.)")
     common(sub, "out/synthesize/dream")
-    sub.add_argument("--image", default="chelsea")
-    sub.add_argument("--layers", nargs="+", required=True)
-    sub.add_argument("--octaves", type=int, default=3)
-    sub.add_argument("--step-size", type=float, default=0.01)
+    sub.add_argument("--image", default="chelsea", help="image file, sample name or digits:N")
+    sub.add_argument("--layers", nargs="+", required=True, help="layers whose activations to grow")
+    sub.add_argument("--octaves", type=int, default=3, help="number of image scales")
+    sub.add_argument("--step-size", type=float, default=0.01, help="gradient-ascent step")
     sub.add_argument("--size", type=int, default=None, help="resize the image (square)")
 
     sub = inner.add_parser("style", help="neural style transfer (Gatys et al.)")
     common(sub, "out/synthesize/style")
-    sub.add_argument("--content", default="chelsea")
-    sub.add_argument("--style", default="coffee")
-    sub.add_argument("--content-layer", required=True)
-    sub.add_argument("--style-layers", nargs="+", required=True)
-    sub.add_argument("--style-weight", type=float, default=1e4)
-    sub.add_argument("--optimizer", choices=("adam", "lbfgs"), default="adam")
+    sub.add_argument("--content", default="chelsea", help="content image (file or sample name)")
+    sub.add_argument("--style", default="coffee", help="style image (file or sample name)")
+    sub.add_argument("--content-layer", required=True, help="layer matched for the content")
+    sub.add_argument(
+        "--style-layers", nargs="+", required=True, help="layers whose Gram matrices give the style"
+    )
+    sub.add_argument("--style-weight", type=float, default=1e4, help="weight of the style loss")
+    sub.add_argument(
+        "--optimizer", choices=("adam", "lbfgs"), default="adam", help="image optimiser"
+    )
     sub.add_argument("--vgg-preprocess", action="store_true", help="caffe-style ImageNet VGG input")
 
     sub = inner.add_parser("landscape", help="2-D filter-normalised loss surface (Li et al.)")
     common(sub, "out/synthesize/landscape")
     sub.add_argument("--data", default="digits", help="a kerasconv.data name with a test split")
-    sub.add_argument("--resolution", type=int, default=11)
+    sub.add_argument("--resolution", type=int, default=11, help="grid points per axis")
     sub.add_argument("--range", type=float, default=1.0, help="coefficients in [-range, range]")
     sub.add_argument("--samples", type=int, default=256, help="test samples to evaluate")
 
@@ -137,11 +160,9 @@ def _run(args):
             progress=progress,
         )
         titles = [f"{t}: {s:.1f}" for t, s in zip(targets, result.scores, strict=True)]
-        written.append(
-            plot.image_grid(
-                result.images, titles=titles, path=os.path.join(args.out, "maximize.png")
-            )
-        )
+        path = os.path.join(args.out, "maximize.png")
+        plot.image_grid(result.images, titles=titles, path=path)
+        written.append(path)
     elif args.method == "invert":
         images = load_images(args.images, model)
         results = kerasconv.visualize.invert_from_layers(

@@ -16,17 +16,22 @@ def register(subparsers):
     parser.add_argument("--data", default="digits", help="dataset name (digits, lfw_faces, ...)")
     parser.add_argument("--data-dir", default=None, help="tfds data_dir / imagefolder root")
     parser.add_argument("--image-size", type=int, default=None, help="resize images to N×N")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float, default=0.05)
-    parser.add_argument("--optimizer", default="sgd")
+    parser.add_argument("--epochs", type=int, default=10, help="passes over the training split")
+    parser.add_argument("--batch-size", type=int, default=32, help="images per training step")
+    parser.add_argument("--learning-rate", type=float, default=0.05, help="initial learning rate")
+    parser.add_argument("--optimizer", default="sgd", help="sgd (with momentum), adam, ...")
     parser.add_argument(
-        "--schedule", default="cosine", choices=["cosine", "step", "plateau", "constant"]
+        "--schedule",
+        default="cosine",
+        choices=["cosine", "step", "plateau", "constant"],
+        help="learning-rate schedule",
     )
     parser.add_argument("--augment", action="store_true", help="random translations")
     parser.add_argument("--checkpoint-dir", default=None, help="resume/best-model folder")
     parser.add_argument("--output", default="out/train/model.keras", help="where to save")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed for weights, shuffling, augmentation"
+    )
     parser.set_defaults(func=run)
 
 

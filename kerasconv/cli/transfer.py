@@ -15,8 +15,10 @@ Each command prints a markdown table and, with ``--out``, writes ``results.json`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 
 from kerasconv.cli import UsageError
 
@@ -45,46 +47,54 @@ def register(subparsers):
 
     def common(sub):
         sub.add_argument("--model", required=True, help=".keras file or registry name")
-        sub.add_argument("--data", default="digits", help="digits (default) or lfw_faces")
-        sub.add_argument("--split", default="test", help="split of --data to use (default test)")
+        sub.add_argument("--data", default="digits", help="dataset name: digits or lfw_faces")
+        sub.add_argument("--split", default="test", help="split of --data to use")
         sub.add_argument("--classes", default=None, help="classes of --data to keep, e.g. 5-9")
         sub.add_argument("--layers", default=None, help="comma-separated layer names")
         sub.add_argument("--out", default=None, help="folder for results.json and figures")
-        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--seed", type=int, default=0, help="seed for subsets and training")
         sub.set_defaults(func=run)
         return sub
 
     probe = common(commands.add_parser("probe", help="linear SVM / softmax probes per layer"))
-    probe.add_argument("--methods", default="svm,softmax")
-    probe.add_argument("--repeats", type=int, default=5)
+    probe.add_argument("--methods", default="svm,softmax", help="comma-separated probe kinds")
+    probe.add_argument("--repeats", type=int, default=5, help="random training draws per probe")
     probe.add_argument("--train-size", type=int, default=10, help="training examples per class")
 
     fewshot = common(commands.add_parser("fewshot", help="nearest-neighbour k-shot accuracy"))
-    fewshot.add_argument("--shots", default="1,5")
-    fewshot.add_argument("--episodes", type=int, default=20)
-    fewshot.add_argument("--rule", default="nearest", choices=("nearest", "centroid"))
+    fewshot.add_argument("--shots", default="1,5", help="comma-separated examples per class")
+    fewshot.add_argument("--episodes", type=int, default=20, help="random episodes per k")
+    fewshot.add_argument(
+        "--rule", default="nearest", choices=("nearest", "centroid"), help="classification rule"
+    )
 
     finetune = common(commands.add_parser("finetune", help="new head, freeze, fine-tune"))
-    finetune.add_argument("--train-split", default="train")
+    finetune.add_argument("--train-split", default="train", help="split to train on")
     finetune.add_argument("--per-class", type=int, default=10, help="training examples per class")
-    finetune.add_argument("--epochs", type=int, default=20)
+    finetune.add_argument("--epochs", type=int, default=20, help="training epochs")
     finetune.add_argument("--at", default=None, help="layer feeding the new head")
     finetune.add_argument("--freeze-up-to", default="all", help="layer name, 'all' or 'none'")
-    finetune.add_argument("--head-lr", type=float, default=0.05)
-    finetune.add_argument("--backbone-lr", type=float, default=0.005)
-    finetune.add_argument("--unfreeze-epoch", type=int, default=None)
+    finetune.add_argument("--head-lr", type=float, default=0.05, help="learning rate of the head")
+    finetune.add_argument(
+        "--backbone-lr", type=float, default=0.005, help="learning rate of the backbone"
+    )
+    finetune.add_argument(
+        "--unfreeze-epoch", type=int, default=None, help="unfreeze everything at this epoch"
+    )
     finetune.add_argument("--no-scratch", action="store_true", help="skip the from-scratch run")
 
     ablate = common(commands.add_parser("ablate", help="remove layers, retrain, compare"))
-    ablate.add_argument("--train-split", default="train")
+    ablate.add_argument("--train-split", default="train", help="split to train on")
     ablate.add_argument(
         "--remove", default=None, help="groups of layers, ';' between groups: 'f6;c5,f6'"
     )
-    ablate.add_argument("--epochs", type=int, default=10)
+    ablate.add_argument("--epochs", type=int, default=10, help="training epochs per variant")
     ablate.add_argument("--per-class", type=int, default=None, help="subsample the training set")
 
     invariance = common(commands.add_parser("invariance", help="translation/scale/rotation"))
-    invariance.add_argument("--transform", default="translation,scale,rotation")
+    invariance.add_argument(
+        "--transform", default="translation,scale,rotation", help="comma-separated transforms"
+    )
     invariance.add_argument("--images", type=int, default=5, help="number of test images")
 
 
@@ -129,6 +139,33 @@ def _write(args, results, text):
             json.dump(results, handle, indent=2, default=float)
         with open(os.path.join(args.out, "results.md"), "w") as handle:
             handle.write(text + "\n")
+
+
+def _epoch_progress(total):
+    """A callback drawing one ``keras.utils.Progbar`` on stderr across several training runs.
+
+    ``transfer ablate`` retrains the model once per variant; the bar counts every epoch of every
+    run (``total``), so a long ablation shows how far it is, while stdout keeps only the table.
+    """
+    import keras
+
+    class EpochProgress(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.done = 0
+            with contextlib.redirect_stdout(sys.stderr):
+                self.bar = keras.utils.Progbar(
+                    total, unit_name="epoch", stateful_metrics=["loss", "accuracy"]
+                )
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.done += 1
+            logs = logs or {}
+            values = [(k, float(logs[k])) for k in ("loss", "accuracy") if k in logs]
+            with contextlib.redirect_stdout(sys.stderr):
+                self.bar.update(self.done, values=values)
+
+    return EpochProgress()
 
 
 def _classes_of(args):
@@ -198,7 +235,14 @@ def run(args):
         remove = None
         if args.remove:
             remove = [_split_list(group) for group in args.remove.split(";") if group.strip()]
-        table = transfer.ablate(model, (x, y), test, remove=remove, epochs=args.epochs)
+        if remove is None:
+            remove = transfer.ablation_presets(model)  # labelled as ablate() labels them
+            if not remove:
+                raise UsageError(f"no preset ablation applies to {model.name!r}; pass --remove")
+        progress = _epoch_progress(total=(1 + len(remove)) * args.epochs)
+        table = transfer.ablate(
+            model, (x, y), test, remove=remove, epochs=args.epochs, callbacks=[progress]
+        )
         _write(args, table.to_dict(), table.to_markdown())
     else:
         x, y = _load(args, args.split, size, channels)

@@ -69,9 +69,16 @@ def test_train_evaluate_predict(tmp_path, capsys):
     assert code == 0
     out = capsys.readouterr().out
     accuracy = float(out.split("test accuracy ")[1].split()[0])
+    # Three epochs reached 0.950-0.961 over seeds 0-3, with oneDNN on and off: 0.6 only catches
+    # a model that did not learn.
     assert accuracy > 0.6
     assert main(["evaluate", "--model", str(model_path)]) == 0
-    assert f"accuracy {accuracy:.4f}" in capsys.readouterr().out
+    printed = capsys.readouterr().out.split()
+    reloaded, images = float(printed[1]), int(printed[3])
+    assert images == 359  # the digits' test split
+    # The same weights, reloaded: evaluate batches by 256 and train by 32, and a different batch
+    # size may sum the convolutions in another order, so one borderline image may flip.
+    assert abs(reloaded - accuracy) <= 1 / images + 1e-4
     assert main(["predict", "--model", str(model_path), "--image", "digits:0", "--top", "3"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3
