@@ -299,7 +299,12 @@ def class_count(models, x, weights=None):
                 )
             counts.add(int(outputs[0].shape[-1]))
         else:
-            counts.add(clean_logits([m], x[:1]).shape[1])
+            # Run once per (callable, image shape), then remembered: no eager call per attack.
+            store = model_cache(m, "attack_classes")
+            key = tuple(int(d) for d in x.shape[1:])
+            if key not in store:
+                store[key] = clean_logits([m], x[:1]).shape[1]
+            counts.add(store[key])
     if len(counts) != 1:
         raise ValueError(f"the models of an ensemble must have the same classes; got {counts}.")
     count = counts.pop()
