@@ -21,7 +21,7 @@ process's peak resident memory over a warm-up call on 16 images, and the size of
 arrays, for 512 and 4,096 images (``batch_size`` left at its default).
 
 ``run(quick=False)`` returns ``{"title", "rows", "markdown", "notes"}``; ``python -m
-benchmarks.bench_attacks [--quick]`` prints the table. CleverHans and ART are the ``bench`` extra
+benchmarks.bench_attacks [--quick] [--speed-only | --memory-only]`` prints the tables. CleverHans and ART are the ``bench`` extra
 (``pip install -e .[bench]``); without them the peer rows say so and only kerasconv is timed.
 """
 
@@ -204,6 +204,8 @@ def _speed_rows(quick):
                         "share_of_pixels_differing": share,
                     }
                 )
+            for r in rows[-len(contenders) :]:
+                print("  ", json.dumps(r), flush=True)
             missing = [p for p in ("cleverhans", "art") if p not in peers]
             if missing and what == "pgd":
                 rows.append({"row": label, "contender": f"{', '.join(missing)}: not installed"})
@@ -262,13 +264,14 @@ def _memory_rows(quick):
             rows.append(
                 {"attack": label, "images": count, **json.loads(done.stdout.split("\n")[-2])}
             )
+            print("  ", json.dumps(rows[-1]), flush=True)
     return rows
 
 
-def run(quick=False):
+def run(quick=False, speed=True, memory=True):
     peers = _peers()
-    speed = _speed_rows(quick)
-    memory = _memory_rows(quick)
+    speed = _speed_rows(quick) if speed else []
+    memory = _memory_rows(quick) if memory else []
     lines = [
         "| row | contender | ms per call | peer / kerasconv | max L∞ difference | pixels differing |",
         "|---|---|---:|---:|---:|---:|",
@@ -320,7 +323,11 @@ def run(quick=False):
 
 
 if __name__ == "__main__":
-    result = run(quick="--quick" in sys.argv)
+    result = run(
+        quick="--quick" in sys.argv,
+        speed="--memory-only" not in sys.argv,
+        memory="--speed-only" not in sys.argv,
+    )
     print(result["markdown"])
     for note in result["notes"]:
         print("-", note)
