@@ -34,8 +34,8 @@ def test_attack_command_writes_the_three_panel_figure(
     lenet_file, trained_lenet, digits_32, tmp_path, capsys
 ):
     # The least confident correct test digit: PGD-10 flips it from eps = 0.005 (measured with
-    # the fixture LeNet-5 and with the one trained from seed 1, oneDNN on), so eps = 0.2 leaves
-    # a 40x margin for other CPUs and kernels.
+    # the fixture LeNet-5, oneDNN on and off, where the rule picks different digits, and with
+    # the LeNet-5 trained from seed 1), so eps = 0.2 leaves a 40x margin for other CPUs.
     index = least_confident_correct(trained_lenet, digits_32[2], digits_32[3])
     out = tmp_path / "out"
     code = main(
