@@ -226,7 +226,18 @@ def attack_section(quick):
         rows.append((name, rate(fn, 32)))
     for name, value in rows:
         print(f"  {name:<52} {value:9.1f} images/s", flush=True)
+    # kerasconv against CleverHans and ART, side by side (benchmarks/bench_attacks.py).
+    from benchmarks import bench_attacks
+
+    peers = bench_attacks.run(quick=quick)
+    print(peers["markdown"], flush=True)
+    PEER_TABLES[:] = ["### " + peers["title"], "", peers["markdown"], ""] + [
+        f"- {note}" for note in peers["notes"]
+    ]
     return rows
+
+
+PEER_TABLES = []  # markdown of the attack peer comparison, filled by attack_section
 
 
 def write_report(path, machine, peak, training, attacks, serving, seconds):
@@ -279,6 +290,7 @@ def write_report(path, machine, peak, training, attacks, serving, seconds):
         ]
         lines += [f"| {name} | {value:.1f} |" for name, value in attacks]
         lines.append("")
+        lines += PEER_TABLES + ([""] if PEER_TABLES else [])
     if serving:
         lines += ["## Serving", ""] + serving + [""]
     with open(path, "w") as handle:

@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from kerasconv._cache import model_cache
-from kerasconv._validation import check_float, check_image_batch, check_labels
+from kerasconv._validation import check_float, check_image_batch, check_int, check_labels
 from kerasconv.gradients import logits_function
 
 # Values smaller than this are treated as zero when normalising gradients and perturbations.
@@ -156,18 +156,54 @@ def check_eps_iter(eps_iter, eps, nb_iter):
     return steps.astype("float32")
 
 
-def check_clip(x, clip_min, clip_max):
-    """Clip bounds as floats (``-inf``/``inf`` when None); ``x`` must lie inside them."""
+def check_clip(x, clip_min, clip_max, sanity_checks=True):
+    """Clip bounds as float32 (``-inf``/``inf`` when None).
+
+    With ``sanity_checks`` (the default) ``x`` must lie inside them; with ``sanity_checks=False``
+    (CleverHans' switch of the same name) inputs outside the range are accepted and the results
+    are clipped into it.
+    """
     low = -np.inf if clip_min is None else check_float("clip_min", _plain(clip_min))
     high = np.inf if clip_max is None else check_float("clip_max", _plain(clip_max))
     if low >= high:
         raise ValueError(f"clip_min ({low}) must be smaller than clip_max ({high}).")
-    x_min, x_max = float(tf.reduce_min(x)), float(tf.reduce_max(x))
-    if x_min < low - 1e-6 or x_max > high + 1e-6:
-        raise ValueError(
-            f"x has values in [{x_min:g}, {x_max:g}], outside clip range [{low:g}, {high:g}]."
-        )
+    if not isinstance(sanity_checks, bool):
+        raise TypeError(f"sanity_checks must be True or False; got {sanity_checks!r}.")
+    if sanity_checks and (np.isfinite(low) or np.isfinite(high)):
+        values = x.numpy() if isinstance(x, tf.Tensor) else np.asarray(x)
+        x_min, x_max = float(values.min()), float(values.max())
+        if x_min < low - 1e-6 or x_max > high + 1e-6:
+            raise ValueError(
+                f"x has values in [{x_min:g}, {x_max:g}], outside clip range [{low:g}, {high:g}]; "
+                "pass sanity_checks=False to attack such inputs anyway (results are clipped)."
+            )
     return np.float32(low), np.float32(high)
+
+
+def check_batch_size(batch_size):
+    """Images per compiled call: bounds the working memory of an attack."""
+    return check_int("batch_size", batch_size, minimum=1)
+
+
+def output_dtype(x):
+    """The floating dtype the results are returned in: the input's (float16/32/64), else float32."""
+    dtype = x.dtype.as_numpy_dtype if isinstance(x, (tf.Tensor, tf.Variable)) else None
+    if dtype is None:
+        dtype = np.asarray(x).dtype if not hasattr(x, "dtype") else x.dtype
+    dtype = np.dtype(dtype)
+    return dtype if dtype.kind == "f" else np.dtype("float32")
+
+
+def restore_dtype(x_in, x32, x_adv32, dtype, low, high):
+    """Results in the input's dtype: float64 inputs get ``x + (x_adv - x)`` in float64, so that
+    ``eps=0`` returns ``x`` exactly; the perturbation itself is computed in float32."""
+    if dtype == np.float32:
+        return x_adv32
+    if dtype == np.float64:
+        original = np.asarray(x_in.numpy() if isinstance(x_in, tf.Tensor) else x_in, "float64")
+        adv = original + (x_adv32.astype("float64") - np.asarray(x32, "float64"))
+        return np.clip(adv, low, high)
+    return x_adv32.astype(dtype)
 
 
 def check_images(x):
@@ -249,6 +285,50 @@ def clean_logits(models, x, weights=None):
     return logits
 
 
+def class_count(models, x, weights=None):
+    """Number of classes: from the Keras models' output shapes, without running them; a callable
+    is run eagerly on one image (and its output checked for probabilities)."""
+    counts = set()
+    for m in models:
+        outputs = getattr(m, "outputs", None) if isinstance(m, keras.Model) else None
+        if outputs and len(outputs) == 1 and outputs[0].shape[-1] is not None:
+            if len(outputs[0].shape) != 2:
+                raise ValueError(
+                    f"model must output (batch, classes) logits; got output shape "
+                    f"{tuple(outputs[0].shape)}."
+                )
+            counts.add(int(outputs[0].shape[-1]))
+        else:
+            # Run once per (callable, image shape), then remembered: no eager call per attack.
+            store = model_cache(m, "attack_classes")
+            key = tuple(int(d) for d in x.shape[1:])
+            if key not in store:
+                store[key] = clean_logits([m], x[:1]).shape[1]
+            counts.add(store[key])
+    if len(counts) != 1:
+        raise ValueError(f"the models of an ensemble must have the same classes; got {counts}.")
+    count = counts.pop()
+    if count < 2:
+        raise ValueError("model must output at least two class scores.")
+    return count
+
+
+def given_labels(y, targeted, batch, num_classes):
+    """``y`` as int32 labels, or ``-1`` everywhere for "the model's own clean predictions"
+    (resolved inside the compiled attack from the same forward pass). One-hot (or score) rows
+    ``(batch, classes)`` are accepted and reduced with argmax."""
+    if y is None:
+        if targeted:
+            raise ValueError("a targeted attack needs y: the target class of each sample.")
+        return tf.fill([batch], -1)
+    if isinstance(y, (tf.Tensor, tf.Variable)):
+        y = y.numpy()
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape == (batch, num_classes) and y.dtype.kind in "fiub":
+        y = np.argmax(y, axis=1)
+    return check_labels("y", y, batch, num_classes)
+
+
 def resolve_labels(y, targeted, clean_pred, num_classes, batch):
     """Labels attacked: ``y`` (true or target classes) or the model's own predictions."""
     if y is None:
@@ -256,6 +336,98 @@ def resolve_labels(y, targeted, clean_pred, num_classes, batch):
             raise ValueError("a targeted attack needs y: the target class of each sample.")
         return tf.convert_to_tensor(clean_pred, tf.int32)
     return check_labels("y", y, batch, num_classes)
+
+
+def mixed_precision(models):
+    """Whether any model computes in half precision (then gradients are taken in two stages)."""
+    return any(
+        isinstance(m, keras.Model) and str(getattr(m, "compute_dtype", "float32")) in HALF
+        for m in models
+    )
+
+
+HALF = ("float16", "bfloat16")
+
+
+def loss_gradient(forward, x, given, sign, rescale):
+    """Clean logits, the labels attacked and the gradient of ``sign · cross-entropy`` (traceable).
+
+    ``given < 0`` means "the model's own prediction", taken from this same forward pass, so an
+    untargeted attack with ``y=None`` costs no extra forward pass. In float32 this is the plain
+    gradient of the summed per-sample loss, as CleverHans takes it. For half-precision models
+    (``rescale``) the gradient is taken in two stages so that it does not underflow: first with
+    respect to the float32 logits, then each sample's upstream gradient is scaled to a peak of 1
+    for the pass through the model and the result is unscaled in float32.
+    """
+    with tf.GradientTape(persistent=rescale) as tape:
+        tape.watch(x)
+        logits = forward(x)
+        labels = tf.where(given >= 0, given, tf.argmax(logits, -1, output_type=tf.int32))
+        loss = sign * cross_entropy(logits, labels)
+    if not rescale:
+        gradient = tape.gradient(loss, x)
+    else:
+        upstream = tape.gradient(loss, logits)
+        peak = tf.reduce_max(tf.abs(upstream), axis=1)
+        scale = tf.where(peak > 0, 1.0 / tf.maximum(peak, 1e-30), tf.ones_like(peak))
+        gradient = tape.gradient(logits, x, output_gradients=upstream * scale[:, None])
+        if gradient is not None:
+            gradient = gradient / per_sample(scale, gradient)
+        del tape
+    if gradient is None:  # the logits do not depend on x
+        return logits, labels, tf.zeros_like(x)
+    return logits, labels, tf.cast(gradient, tf.float32)
+
+
+def perturbation_norms(x_adv, x):
+    """Per-sample L∞ and L2 norms of ``x_adv - x`` (traceable; leading axes kept)."""
+    delta = x_adv - x
+    axes = [-3, -2, -1]
+    return tf.reduce_max(tf.abs(delta), axis=axes), tf.sqrt(
+        tf.reduce_sum(tf.square(delta), axis=axes)
+    )
+
+
+def assemble(x_adv, success, eps, labels, clean_pred, adv_pred, linf, l2, targeted, norm, scalar):
+    """An ``AttackResult`` from arrays with a leading eps axis (norms already computed)."""
+    if scalar:
+        x_adv, success, adv_pred, linf, l2 = x_adv[0], success[0], adv_pred[0], linf[0], l2[0]
+        eps = float(eps[0])
+    else:
+        eps = np.asarray(eps, dtype="float32")
+    return AttackResult(
+        x_adv=x_adv,
+        success=np.asarray(success, dtype=bool),
+        eps=eps,
+        labels=np.asarray(labels, dtype="int64"),
+        clean_predictions=np.asarray(clean_pred, dtype="int64"),
+        adversarial_predictions=np.asarray(adv_pred, dtype="int64"),
+        linf=np.asarray(linf, dtype="float32"),
+        l2=np.asarray(l2, dtype="float32"),
+        targeted=bool(targeted),
+        norm=norm,
+    )
+
+
+def predict_classes(models, x, batch_size=512, weights=None):
+    """Predicted classes of ``x`` in chunks of ``batch_size``, through one cached compiled
+    forward pass per (models, image shape)."""
+    image_shape = tuple(int(d) for d in x.shape[1:])
+    build = forward_builder(models, weights)
+    key = ("predict", image_shape, None if weights is None else tuple(weights))
+
+    def make():
+        def run(images):
+            return tf.argmax(build()(images), -1, output_type=tf.int32)
+
+        spec = [tf.TensorSpec((None,) + image_shape, tf.float32)]
+        return tf.function(run, input_signature=spec)
+
+    function = cached(models, key, make)
+    x = tf.convert_to_tensor(x, tf.float32)
+    return np.concatenate(
+        [function(x[i : i + batch_size]).numpy() for i in range(0, int(x.shape[0]), batch_size)]
+    ).astype("int64")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -69,9 +69,7 @@ def _name(source):
 
 
 def _predict(model, x, batch_size=512):
-    forward = C.forward_builder([model])()
-    outputs = [forward(x[i : i + batch_size]).numpy() for i in range(0, len(x), batch_size)]
-    return np.argmax(np.concatenate(outputs), axis=-1)
+    return C.predict_classes(C.as_model_list(model), x, batch_size)
 
 
 def transferability_matrix(

@@ -13,19 +13,19 @@ import tensorflow as tf
 
 from kerasconv._validation import resolve_jit_compile
 from kerasconv.attacks import _common as C
-from kerasconv.gradients import score_and_gradient
 
 
 def _build_fgm(models, image_shape, norm, targeted, jit_compile, weights):
     build_forward = C.forward_builder(models, weights)
     sign = -1.0 if targeted else 1.0
+    rescale = C.mixed_precision(models)
 
-    def loss(logits, labels):
-        return sign * C.cross_entropy(logits, labels)
-
-    def run(x, labels, eps, clip_min, clip_max):
+    def run(x_all, given_all, index, eps, clip_min, clip_max):
         forward = build_forward()
-        _, gradient = score_and_gradient(forward, x, labels, loss)
+        x = tf.gather(x_all, index)
+        given = tf.gather(given_all, index)
+        # One forward pass gives the clean logits, the labels (y=None) and the gradient.
+        logits, labels, gradient = C.loss_gradient(forward, x, given, sign, rescale)
         direction = C.steepest_direction(gradient, norm)
         # Every eps shares the one gradient: (eps, batch, H, W, C) by broadcasting.
         steps = tf.reshape(eps, [-1, 1, 1, 1, 1]) * direction[None]
@@ -33,12 +33,18 @@ def _build_fgm(models, image_shape, norm, targeted, jit_compile, weights):
         flat = tf.reshape(x_adv, tf.concat([[-1], tf.shape(x)[1:]], 0))
         predictions = tf.argmax(forward(flat), axis=-1, output_type=tf.int32)
         predictions = tf.reshape(predictions, [tf.shape(eps)[0], tf.shape(x)[0]])
-        return x_adv, predictions
+        if targeted:
+            success = tf.equal(predictions, labels[None])
+        else:
+            success = tf.not_equal(predictions, labels[None])
+        linf, l2 = C.perturbation_norms(x_adv, x[None])
+        return x_adv, predictions, success, linf, l2, logits, labels
 
     signature = [
-        tf.TensorSpec((None,) + image_shape, tf.float32),
-        tf.TensorSpec((None,), tf.int32),
-        tf.TensorSpec((None,), tf.float32),
+        tf.TensorSpec((None,) + image_shape, tf.float32),  # all images
+        tf.TensorSpec((None,), tf.int32),  # all labels (-1: the model's prediction)
+        tf.TensorSpec((None,), tf.int32),  # the images of this chunk
+        tf.TensorSpec((None,), tf.float32),  # eps
         tf.TensorSpec((), tf.float32),
         tf.TensorSpec((), tf.float32),
     ]
@@ -56,6 +62,8 @@ def fast_gradient_method(
     targeted=False,
     jit_compile="auto",
     model_weights=None,
+    batch_size=256,
+    sanity_checks=True,
 ):
     """Fast gradient (sign) method: one step of size ``eps`` (Goodfellow et al. 2015).
 
@@ -72,6 +80,11 @@ def fast_gradient_method(
         targeted: minimise the loss of ``y`` instead of maximising it.
         jit_compile: ``"auto"`` (XLA on GPU only), True or False.
         model_weights: weights of the ensemble members' logits (default: equal).
+        batch_size: images per compiled call, over all eps (a chunk holds
+            ``max(1, batch_size // len(eps))`` images): bounds the working memory whatever the
+            number of images.
+        sanity_checks: refuse ``x`` outside ``[clip_min, clip_max]`` (default); False attacks
+            such inputs anyway and clips the results (CleverHans' ``sanity_checks``).
 
     Returns:
         ``AttackResult`` (``x_adv, success = result`` unpacks the two main fields).
@@ -82,31 +95,55 @@ def fast_gradient_method(
     """
     models = C.as_model_list(model)
     norm = C.check_norm(norm, (np.inf, 2, 1))
+    dtype = C.output_dtype(x)
+    x_in = x
     x = C.check_images(x)
     eps, scalar = C.check_eps(eps)
-    clip_min, clip_max = C.check_clip(x, clip_min, clip_max)
+    clip_min, clip_max = C.check_clip(x, clip_min, clip_max, sanity_checks)
+    batch_size = C.check_batch_size(batch_size)
     jit = resolve_jit_compile(jit_compile)
-    logits = C.clean_logits(models, x, model_weights)
-    clean_pred = np.argmax(logits, axis=-1)
-    labels = C.resolve_labels(y, targeted, clean_pred, logits.shape[1], x.shape[0])
-    key = ("fgm", tuple(x.shape[1:]), norm, bool(targeted), jit, _weights_key(model_weights))
+    batch = int(x.shape[0])
+    classes = C.class_count(models, x, model_weights)
+    given = C.given_labels(y, targeted, batch, classes)
+    image_shape = tuple(x.shape[1:])
+    key = ("fgm", image_shape, norm, bool(targeted), jit, _weights_key(model_weights))
     function = C.cached(
         models,
         key,
-        lambda: _build_fgm(models, tuple(x.shape[1:]), norm, targeted, jit, model_weights),
+        lambda: _build_fgm(models, image_shape, norm, targeted, jit, model_weights),
     )
-    x_adv, predictions = function(x, labels, tf.constant(eps), clip_min, clip_max)
-    predictions = predictions.numpy()
-    labels_np = labels.numpy()
-    success = predictions == labels_np[None] if targeted else predictions != labels_np[None]
-    return C.make_result(
-        x.numpy(),
-        x_adv.numpy(),
+    n_eps = len(eps)
+    x_adv = np.empty((n_eps, batch) + image_shape, "float32")
+    predictions = np.empty((n_eps, batch), "int64")
+    success = np.empty((n_eps, batch), bool)
+    linf = np.empty((n_eps, batch), "float32")
+    l2 = np.empty((n_eps, batch), "float32")
+    logits = np.empty((batch, classes), "float32")
+    labels = np.empty((batch,), "int64")
+    eps_tensor = tf.constant(eps)
+    chunk = max(1, batch_size // n_eps)
+    for begin in range(0, batch, chunk):
+        end = min(batch, begin + chunk)
+        out = function(x, given, tf.range(begin, end), eps_tensor, clip_min, clip_max)
+        x_adv[:, begin:end] = out[0].numpy()
+        predictions[:, begin:end] = out[1].numpy()
+        success[:, begin:end] = out[2].numpy()
+        linf[:, begin:end] = out[3].numpy()
+        l2[:, begin:end] = out[4].numpy()
+        logits[begin:end] = out[5].numpy()
+        labels[begin:end] = out[6].numpy()
+        if begin == 0:
+            C.check_logits(logits[begin:end], models)
+    x_adv = C.restore_dtype(x_in, x, x_adv, dtype, clip_min, clip_max)
+    return C.assemble(
+        x_adv,
         success,
         eps,
-        labels_np,
-        clean_pred,
+        labels,
+        np.argmax(logits, axis=-1),
         predictions,
+        linf,
+        l2,
         targeted,
         norm,
         scalar,

@@ -23,23 +23,37 @@ import tensorflow as tf
 
 from kerasconv._validation import check_int, resolve_jit_compile
 from kerasconv.attacks import _common as C
-from kerasconv.gradients import score_and_gradient
-
-_MAX_CHUNK = 2048  # images per compiled call (after tiling over eps and restarts)
 
 
 def _build_iterative(models, image_shape, norm, targeted, momentum, jit_compile, weights):
     build_forward = C.forward_builder(models, weights)
     sign = -1.0 if targeted else 1.0
+    rescale = C.mixed_precision(models)
 
     def objective(logits, labels):
         return sign * C.cross_entropy(logits, labels)
 
     def run(
-        x0, labels, eps, eps_iter, nb_iter, clip_min, clip_max, seed, restarts, rand_scale, decay
+        x_all,
+        given_all,
+        index,
+        eps,
+        eps_iter,
+        nb_iter,
+        clip_min,
+        clip_max,
+        seed,
+        restarts,
+        rand_scale,
+        decay,
     ):
         forward = build_forward()
+        x0 = tf.gather(x_all, index)
+        given = tf.gather(given_all, index)
         n = tf.shape(x0)[0]
+        # The clean pass: clean predictions, and the labels when y is None.
+        clean_logits = forward(x0)
+        labels = tf.where(given >= 0, given, tf.argmax(clean_logits, -1, output_type=tf.int32))
         x_start = tf.tile(x0, tf.concat([[restarts], tf.ones([3], tf.int32)], 0))
         y_all = tf.tile(labels, [restarts])
         eps_all = tf.tile(eps, [restarts])
@@ -51,18 +65,23 @@ def _build_iterative(models, image_shape, norm, targeted, momentum, jit_compile,
             return C.random_in_ball(tf.shape(x0), eps, norm, seed + tf.stack([0, 2 * r]))
 
         noise = tf.map_fn(start, tf.range(restarts), fn_output_signature=tf.float32)
-        noise = tf.reshape(noise, tf.shape(x_start)) * rand_scale
+        scale_all = C.per_sample(tf.tile(rand_scale, [restarts]), x_start)
+        noise = tf.reshape(noise, tf.shape(x_start)) * scale_all
         x = tf.clip_by_value(x_start + noise, clip_min, clip_max)
         velocity = tf.zeros_like(x)
         for _ in tf.range(nb_iter):
-            _, gradient = score_and_gradient(forward, x, y_all, objective)
+            _, _, gradient = C.loss_gradient(forward, x, y_all, sign, rescale)
             if momentum:
                 l1 = tf.reduce_mean(tf.abs(tf.reshape(gradient, [tf.shape(x)[0], -1])), axis=1)
                 velocity = decay * velocity + gradient / C.per_sample(
                     tf.maximum(l1, C.TINY), gradient
                 )
                 gradient = velocity
-            x = x + step_all * C.steepest_direction(gradient, norm)
+            # As CleverHans and ART: clip the step to the pixel range, project onto the eps
+            # ball, clip again (the order matters for L2 only).
+            x = tf.clip_by_value(
+                x + step_all * C.steepest_direction(gradient, norm), clip_min, clip_max
+            )
             x = x_start + C.project(x - x_start, eps_all, norm)
             x = tf.clip_by_value(x, clip_min, clip_max)
         logits = forward(x)
@@ -75,19 +94,21 @@ def _build_iterative(models, image_shape, norm, targeted, momentum, jit_compile,
         x_best = tf.gather_nd(tf.reshape(x, tf.concat([[restarts, n], tf.shape(x0)[1:]], 0)), pick)
         pred_best = tf.gather_nd(tf.reshape(predictions, [restarts, n]), pick)
         success_best = tf.gather_nd(tf.reshape(success, [restarts, n]), pick)
-        return x_best, success_best, pred_best
+        linf, l2 = C.perturbation_norms(x_best, x0)
+        return x_best, pred_best, success_best, linf, l2, clean_logits, labels
 
     signature = [
-        tf.TensorSpec((None,) + image_shape, tf.float32),  # x0
-        tf.TensorSpec((None,), tf.int32),  # labels
-        tf.TensorSpec((None,), tf.float32),  # eps per sample
-        tf.TensorSpec((None,), tf.float32),  # eps_iter per sample
+        tf.TensorSpec((None,) + image_shape, tf.float32),  # all images
+        tf.TensorSpec((None,), tf.int32),  # all labels (-1: the model's prediction)
+        tf.TensorSpec((None,), tf.int32),  # image of each row of this chunk
+        tf.TensorSpec((None,), tf.float32),  # eps per row
+        tf.TensorSpec((None,), tf.float32),  # eps_iter per row
         tf.TensorSpec((), tf.int32),  # nb_iter
         tf.TensorSpec((), tf.float32),  # clip_min
         tf.TensorSpec((), tf.float32),  # clip_max
         tf.TensorSpec((2,), tf.int32),  # seed
         tf.TensorSpec((), tf.int32),  # restarts
-        tf.TensorSpec((), tf.float32),  # random-start scale (0: none)
+        tf.TensorSpec((None,), tf.float32),  # random-start scale per row (0: none)
         tf.TensorSpec((), tf.float32),  # momentum decay
     ]
     return tf.function(run, input_signature=signature, jit_compile=jit_compile)
@@ -111,20 +132,25 @@ def _iterative(
     seed,
     jit_compile,
     model_weights,
+    batch_size,
+    sanity_checks,
 ):
     models = C.as_model_list(model)
     norm = C.check_norm(norm)
+    dtype = C.output_dtype(x)
+    x_in = x
     x = C.check_images(x)
     nb_iter = check_int("nb_iter", nb_iter, minimum=1)
     nb_restarts = check_int("nb_restarts", nb_restarts, minimum=1)
     eps, scalar = C.check_eps(eps)
     steps = C.check_eps_iter(eps_iter, eps, nb_iter)
-    clip_min, clip_max = C.check_clip(x, clip_min, clip_max)
+    clip_min, clip_max = C.check_clip(x, clip_min, clip_max, sanity_checks)
     decay_factor = C.check_float("decay_factor", decay_factor, minimum=0.0) if momentum else 0.0
+    batch_size = C.check_batch_size(batch_size)
     jit = resolve_jit_compile(jit_compile)
-    logits = C.clean_logits(models, x, model_weights)
-    clean_pred = np.argmax(logits, axis=-1)
-    labels = C.resolve_labels(y, targeted, clean_pred, logits.shape[1], x.shape[0])
+    batch = int(x.shape[0])
+    classes = C.class_count(models, x, model_weights)
+    given = C.given_labels(y, targeted, batch, classes)
     image_shape = tuple(x.shape[1:])
     weights_key = None if model_weights is None else tuple(float(w) for w in model_weights)
     key = ("iterative", image_shape, norm, bool(targeted), bool(momentum), jit, weights_key)
@@ -133,45 +159,64 @@ def _iterative(
         key,
         lambda: _build_iterative(models, image_shape, norm, targeted, momentum, jit, model_weights),
     )
-    batch = int(x.shape[0])
     n_eps = len(eps)
-    # Tile the batch over eps: one compiled call attacks every budget.
-    x_tiled = tf.tile(x, [n_eps, 1, 1, 1])
-    labels_tiled = tf.tile(labels, [n_eps])
-    eps_tiled = tf.constant(np.repeat(eps, batch))
-    steps_tiled = tf.constant(np.repeat(steps, batch))
-    seed_tensor = C.draw_seed(seed)
-    chunk = max(1, _MAX_CHUNK // nb_restarts)
-    outputs = []
+    # Rows are (eps, image) pairs, attacked in chunks of batch_size // nb_restarts rows: one
+    # compiled call per chunk whatever the number of eps, and memory bounded by batch_size.
+    eps_rows = np.repeat(eps, batch)
+    step_rows = np.repeat(steps, batch)
+    # A random start only where it can be followed by steps: with eps_iter = 0 (or eps = 0) the
+    # attack returns x, as CleverHans does.
+    start_rows = np.where((step_rows > 0) & (eps_rows > 0), 1.0 if rand_init else 0.0, 0.0)
+    image_rows = np.tile(np.arange(batch, dtype="int32"), n_eps)
     total = batch * n_eps
+    x_adv = np.empty((total,) + image_shape, "float32")
+    predictions = np.empty((total,), "int64")
+    success = np.empty((total,), bool)
+    linf = np.empty((total,), "float32")
+    l2 = np.empty((total,), "float32")
+    logits = np.empty((batch, classes), "float32")
+    labels = np.empty((batch,), "int64")
+    seed_tensor = C.draw_seed(seed)
+    chunk = max(1, batch_size // nb_restarts)
     for begin in range(0, total, chunk):
         end = min(total, begin + chunk)
-        outputs.append(
-            function(
-                x_tiled[begin:end],
-                labels_tiled[begin:end],
-                eps_tiled[begin:end],
-                steps_tiled[begin:end],
-                tf.constant(nb_iter, tf.int32),
-                clip_min,
-                clip_max,
-                seed_tensor + tf.constant([begin, 0], tf.int32),
-                tf.constant(nb_restarts, tf.int32),
-                tf.constant(1.0 if rand_init else 0.0),
-                tf.constant(decay_factor, tf.float32),
-            )
+        out = function(
+            x,
+            given,
+            tf.constant(image_rows[begin:end]),
+            tf.constant(eps_rows[begin:end]),
+            tf.constant(step_rows[begin:end]),
+            tf.constant(nb_iter, tf.int32),
+            clip_min,
+            clip_max,
+            seed_tensor + tf.constant([begin, 0], tf.int32),
+            tf.constant(nb_restarts, tf.int32),
+            tf.constant(start_rows[begin:end].astype("float32")),
+            tf.constant(decay_factor, tf.float32),
         )
-    x_adv = np.concatenate([o[0].numpy() for o in outputs]).reshape((n_eps, batch) + image_shape)
-    success = np.concatenate([o[1].numpy() for o in outputs]).reshape(n_eps, batch)
-    predictions = np.concatenate([o[2].numpy() for o in outputs]).reshape(n_eps, batch)
-    return C.make_result(
-        x.numpy(),
+        x_adv[begin:end] = out[0].numpy()
+        predictions[begin:end] = out[1].numpy()
+        success[begin:end] = out[2].numpy()
+        linf[begin:end] = out[3].numpy()
+        l2[begin:end] = out[4].numpy()
+        if begin < batch:
+            rows = slice(begin, min(end, batch))
+            logits[rows] = out[5].numpy()[: rows.stop - begin]
+            labels[rows] = out[6].numpy()[: rows.stop - begin]
+            if begin == 0:
+                C.check_logits(logits[rows], models)
+    x_adv = C.restore_dtype(
+        x_in, x, x_adv.reshape((n_eps, batch) + image_shape), dtype, clip_min, clip_max
+    )
+    return C.assemble(
         x_adv,
-        success,
+        success.reshape(n_eps, batch),
         eps,
-        labels.numpy(),
-        clean_pred,
-        predictions,
+        labels,
+        np.argmax(logits, axis=-1),
+        predictions.reshape(n_eps, batch),
+        linf.reshape(n_eps, batch),
+        l2.reshape(n_eps, batch),
         targeted,
         norm,
         scalar,
@@ -194,6 +239,8 @@ def projected_gradient_descent(
     seed=None,
     jit_compile="auto",
     model_weights=None,
+    batch_size=256,
+    sanity_checks=True,
 ):
     """Projected gradient descent, L∞ or L2 (Madry et al. 2018).
 
@@ -209,13 +256,19 @@ def projected_gradient_descent(
         clip_min, clip_max: valid pixel range (None: unbounded).
         y: true labels (or target classes if ``targeted``); None uses the model's predictions.
         targeted: minimise the loss of the target class ``y``.
-        rand_init: start from a uniformly random point of the eps ball.
+        rand_init: start from a uniformly random point of the eps ball (not where eps_iter or
+            eps is 0: then the attack returns x, as CleverHans does).
         nb_restarts: independent random starts; each sample keeps its best (successful first,
             then highest loss). Restart ``r`` is the same whatever ``nb_restarts`` is, so more
             restarts never lower success.
         seed: integer seed of the random starts (None: drawn from NumPy's global state).
         jit_compile: ``"auto"`` (XLA on GPU only), True or False.
         model_weights: ensemble weights (default equal).
+        batch_size: rows (image × eps × restart) per compiled call: bounds the working memory
+            whatever the number of images; a chunk holds ``max(1, batch_size // nb_restarts)``
+            (image, eps) pairs.
+        sanity_checks: refuse ``x`` outside ``[clip_min, clip_max]`` (default); False attacks
+            such inputs anyway, clipping every iterate (CleverHans' ``sanity_checks``).
 
     Returns:
         ``AttackResult``.
@@ -243,6 +296,8 @@ def projected_gradient_descent(
         seed,
         jit_compile,
         model_weights,
+        batch_size,
+        sanity_checks,
     )
 
 
@@ -259,6 +314,8 @@ def basic_iterative_method(
     targeted=False,
     jit_compile="auto",
     model_weights=None,
+    batch_size=256,
+    sanity_checks=True,
 ):
     """Basic iterative method (Kurakin et al. 2017): PGD from ``x`` itself, no random start.
 
@@ -282,6 +339,8 @@ def basic_iterative_method(
         0,
         jit_compile,
         model_weights,
+        batch_size,
+        sanity_checks,
     )
 
 
@@ -299,6 +358,8 @@ def momentum_iterative_method(
     targeted=False,
     jit_compile="auto",
     model_weights=None,
+    batch_size=256,
+    sanity_checks=True,
 ):
     """Momentum iterative method (Dong et al. 2018, "Boosting adversarial attacks with momentum").
 
@@ -324,4 +385,6 @@ def momentum_iterative_method(
         0,
         jit_compile,
         model_weights,
+        batch_size,
+        sanity_checks,
     )

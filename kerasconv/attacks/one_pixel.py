@@ -49,8 +49,12 @@ def _build(models, image_shape, pixels, targeted, jit_compile):
     height, width, channels = image_shape
     per = 2 + channels
 
-    def run(x, labels, population, max_iter, mutation, clip_min, clip_max, seed):
+    def run(x_all, given_all, index, population, max_iter, mutation, clip_min, clip_max, seed):
         forward = build_forward()
+        x = tf.gather(x_all, index)
+        given = tf.gather(given_all, index)
+        clean_logits = forward(x)
+        labels = tf.where(given >= 0, given, tf.argmax(clean_logits, -1, output_type=tf.int32))
         batch = tf.shape(x)[0]
         dims = pixels * per
         low = tf.tile(tf.concat([[0.0, 0.0], tf.fill([channels], clip_min)], 0), [pixels])
@@ -96,10 +100,11 @@ def _build(models, image_shape, pixels, targeted, jit_compile):
         chosen = tf.gather(pop, best, batch_dims=1)
         x_adv = _paint(x, chosen[:, None], pixels, channels, height, width)[:, 0]
         predictions = tf.argmax(forward(x_adv), -1, output_type=tf.int32)
-        return x_adv, predictions, chosen
+        return x_adv, predictions, chosen, clean_logits, labels
 
     signature = [
         tf.TensorSpec((None,) + image_shape, tf.float32),
+        tf.TensorSpec((None,), tf.int32),
         tf.TensorSpec((None,), tf.int32),
         tf.TensorSpec((), tf.int32),
         tf.TensorSpec((), tf.int32),
@@ -124,6 +129,7 @@ def one_pixel_attack(
     clip_max=1.0,
     seed=0,
     jit_compile="auto",
+    batch_size=4096,
 ):
     """Change ``pixels`` (1–5) pixels per image to fool ``model`` (Su et al. 2019).
 
@@ -138,6 +144,10 @@ def one_pixel_attack(
         mutation: DE's scale factor F (the paper: 0.5).
         clip_min, clip_max: range of the new pixel values.
         seed: random seed.
+        jit_compile: ``"auto"`` (XLA on GPU only), True or False.
+        batch_size: candidate images evaluated per model call: the images are attacked in
+            chunks of ``max(1, batch_size // population)``, so the working memory stays bounded
+            whatever the number of images. Each chunk's evolution stops once it is all fooled.
 
     Returns:
         ``OnePixelResult``.
@@ -151,38 +161,56 @@ def one_pixel_attack(
     clip_min, clip_max = C.check_clip(x, clip_min, clip_max)
     if not (np.isfinite(clip_min) and np.isfinite(clip_max)):
         raise ValueError("one_pixel_attack needs finite clip_min and clip_max (the pixel range).")
+    batch_size = C.check_batch_size(batch_size)
     jit = resolve_jit_compile(jit_compile)
-    logits = C.clean_logits(models, x)
-    clean_pred = np.argmax(logits, -1)
-    labels = C.resolve_labels(y, targeted, clean_pred, logits.shape[1], x.shape[0])
+    batch = int(x.shape[0])
+    classes = C.class_count(models, x)
+    given = C.given_labels(y, targeted, batch, classes)
     image_shape = tuple(x.shape[1:])
     function = C.cached(
         models,
         ("one_pixel", image_shape, pixels, bool(targeted), jit),
         lambda: _build(models, image_shape, pixels, bool(targeted), jit),
     )
-    x_adv, predictions, chosen = function(
-        x,
-        labels,
-        tf.constant(population),
-        tf.constant(max_iter),
-        tf.constant(mutation, tf.float32),
-        clip_min,
-        clip_max,
-        C.draw_seed(seed),
-    )
-    labels_np = labels.numpy()
-    predictions = predictions.numpy()
-    success = predictions == labels_np if targeted else predictions != labels_np
-    chosen = chosen.numpy().reshape(len(labels_np), pixels, -1)
-    base = C.make_result(
-        x.numpy(),
-        x_adv.numpy()[None],
+    x_adv = np.empty((batch,) + image_shape, "float32")
+    predictions = np.empty((batch,), "int64")
+    chosen = np.empty((batch, pixels * (2 + image_shape[-1])), "float32")
+    logits = np.empty((batch, classes), "float32")
+    labels = np.empty((batch,), "int64")
+    seed_tensor = C.draw_seed(seed)
+    chunk = max(1, batch_size // population)
+    for begin in range(0, batch, chunk):
+        end = min(batch, begin + chunk)
+        out = function(
+            x,
+            given,
+            tf.range(begin, end),
+            tf.constant(population),
+            tf.constant(max_iter),
+            tf.constant(mutation, tf.float32),
+            clip_min,
+            clip_max,
+            seed_tensor + tf.constant([2 * begin, 0], tf.int32),
+        )
+        x_adv[begin:end] = out[0].numpy()
+        predictions[begin:end] = out[1].numpy()
+        chosen[begin:end] = out[2].numpy()
+        logits[begin:end] = out[3].numpy()
+        labels[begin:end] = out[4].numpy()
+        if begin == 0:
+            C.check_logits(logits[begin:end], models)
+    success = predictions == labels if targeted else predictions != labels
+    linf, l2 = (t.numpy() for t in C.perturbation_norms(tf.constant(x_adv), x))
+    chosen = chosen.reshape(batch, pixels, -1)
+    base = C.assemble(
+        x_adv[None],
         success[None],
         [pixels],
-        labels_np,
-        clean_pred,
+        labels,
+        np.argmax(logits, -1),
         predictions[None],
+        linf[None],
+        l2[None],
         targeted,
         0.0,
         True,

@@ -21,8 +21,9 @@ from kerasconv.attacks import _common as C
 
 @dataclasses.dataclass(frozen=True)
 class PatchResult:
-    """``patch`` ``(h, w, C)``, the ``target`` class and the ``success_rate`` (share of the
-    training images classified as the target with the patch at random placements).
+    """``patch`` ``(h, w, C)``, the ``target`` class and the ``success_rate``: the share of the
+    training images the model does not already assign to the target that it classifies as the
+    target with the patch at random placements.
     ``patch, success_rate = result``."""
 
     patch: np.ndarray
@@ -224,7 +225,7 @@ def adversarial_patch(
         max_shift=max_shift,
         seed=seed + 1,
     )
-    rate = patch_success_rate(models, patched, target)
+    rate = patch_success_rate(models, patched, target, x=x)
     return PatchResult(
         patch=patch,
         success_rate=rate,
@@ -285,11 +286,22 @@ def apply_patch(
     return _composite(x, tf.constant(patch), *placement).numpy()
 
 
-def patch_success_rate(model, patched, target):
-    """Share of ``patched`` images that ``model`` classifies as ``target``."""
+def patch_success_rate(model, patched, target, x=None, batch_size=512):
+    """Share of ``patched`` images that ``model`` classifies as ``target``.
+
+    With ``x`` (the same images without the patch), only the images the model does not already
+    assign to ``target`` count, so that the rate measures what the patch does.
+    """
     models = C.as_model_list(model)
-    forward = C.forward_builder(models)()
-    predictions = np.concatenate(
-        [np.argmax(forward(patched[i : i + 512]).numpy(), -1) for i in range(0, len(patched), 512)]
-    )
-    return float(np.mean(predictions == target))
+    patched = C.check_images(patched)
+    batch_size = C.check_batch_size(batch_size)
+    hits = C.predict_classes(models, patched, batch_size) == target
+    if x is None:
+        return float(np.mean(hits))
+    x = C.check_images(x)
+    if x.shape != patched.shape:
+        raise ValueError(f"x must have the shape of patched {patched.shape}; got {x.shape}.")
+    keep = C.predict_classes(models, x, batch_size) != target
+    if not keep.any():
+        raise ValueError(f"every image of x is already classified as the target {target}.")
+    return float(np.mean(hits[keep]))

@@ -189,10 +189,10 @@ def evaluate_robustness(
     x, y = _as_arrays(data, max_samples)
     x = C.check_images(x)
     eps, _ = C.check_eps(list(eps_list), "eps_list")
-    logits = C.clean_logits(C.as_model_list(model), x)
-    classes = logits.shape[1]
+    models = C.as_model_list(model)
+    classes = C.class_count(models, x)
     y = C.check_labels("y", y, x.shape[0], classes).numpy()
-    clean_correct = np.argmax(logits, -1) == y
+    clean_correct = C.predict_classes(models, x) == y
     specs = _attack_specs(attacks)
     accuracy, per_class, linf, l2 = {}, {}, {}, {}
     for label, (_, function, settings) in specs.items():

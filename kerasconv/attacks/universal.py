@@ -77,9 +77,7 @@ def _build(models, image_shape, norm, jit_compile):
 
 
 def _predict(models, x, batch_size=512):
-    forward = C.forward_builder(models)()
-    logits = [forward(x[i : i + batch_size]).numpy() for i in range(0, int(x.shape[0]), batch_size)]
-    return np.argmax(np.concatenate(logits), axis=-1)
+    return C.predict_classes(models, x, batch_size)
 
 
 def universal_perturbation(
@@ -148,18 +146,22 @@ def universal_perturbation(
     return UniversalResult(perturbation=perturbation, fooling_rate=rate, eps=eps, norm=norm)
 
 
-def fooling_rate(model, x, perturbation, clip_min=None, clip_max=None):
-    """Share of images whose prediction changes when ``perturbation`` is added (then clipped)."""
+def fooling_rate(model, x, perturbation, clip_min=None, clip_max=None, batch_size=512):
+    """Share of images whose prediction changes when ``perturbation`` is added (then clipped to
+    ``[clip_min, clip_max]``); the images are evaluated ``batch_size`` at a time."""
     models = C.as_model_list(model)
     x = C.check_images(x)
+    low, high = C.check_clip(x, clip_min, clip_max, sanity_checks=False)
+    batch_size = C.check_batch_size(batch_size)
     perturbation = np.asarray(perturbation, dtype="float32")
     if perturbation.shape != tuple(x.shape[1:]):
         raise ValueError(
             f"perturbation must have the image shape {tuple(x.shape[1:])}; "
             f"got {perturbation.shape}."
         )
-    low = -np.inf if clip_min is None else float(clip_min)
-    high = np.inf if clip_max is None else float(clip_max)
-    clean = _predict(models, x)
-    attacked = _predict(models, tf.clip_by_value(x + perturbation[None], low, high))
-    return float(np.mean(clean != attacked))
+    clean = _predict(models, x, batch_size)
+    changed = 0
+    for i in range(0, int(x.shape[0]), batch_size):
+        attacked = tf.clip_by_value(x[i : i + batch_size] + perturbation[None], low, high)
+        changed += int(np.sum(_predict(models, attacked, batch_size) != clean[i : i + batch_size]))
+    return changed / int(x.shape[0])

@@ -25,6 +25,21 @@ from kerasconv.attacks import _common as C
 from kerasconv.gradients import logits_function, score_and_gradient
 
 
+def _integer_labels(y):
+    """Integer labels ``(batch,)`` from integer labels ``(batch,)``/``(batch, 1)`` or one-hot rows
+    ``(batch, classes)`` (the attack needs the class index; the loss sees ``y`` as given)."""
+    y = tf.convert_to_tensor(y)
+    rank = y.shape.rank
+    if rank == 2 and y.shape[-1] is not None and y.shape[-1] > 1:
+        return tf.argmax(y, axis=-1, output_type=tf.int32)
+    if rank is None or rank > 2 or (rank == 2 and y.shape[-1] != 1):
+        raise ValueError(
+            "AdversarialModel needs integer labels (batch,) or (batch, 1), or one-hot labels "
+            f"(batch, classes); got labels of shape {y.shape}."
+        )
+    return tf.reshape(tf.cast(y, tf.int32), [-1])
+
+
 @keras.saving.register_keras_serializable(package="kerasconv")
 class AdversarialModel(keras.Model):
     """Train ``model`` on adversarial examples (PGD or FGSM with random start).
@@ -38,6 +53,10 @@ class AdversarialModel(keras.Model):
         eps_iter: step size (PGD default ``min(1, 2.5 / nb_iter) · eps``).
         clean_fraction: share of each batch left clean (0: all adversarial, as Madry et al.).
         clip_min, clip_max: pixel range.
+
+    Labels may be integer classes (with ``sparse_categorical_crossentropy``) or one-hot rows
+    (with ``categorical_crossentropy``): the attack uses their class index, the loss sees them
+    as given.
     """
 
     def __init__(
@@ -79,7 +98,7 @@ class AdversarialModel(keras.Model):
     def adversarial_examples(self, x, y):
         """Adversarial versions of ``x`` against the current weights (traceable)."""
         x = tf.cast(x, tf.float32)
-        y = tf.reshape(tf.cast(y, tf.int32), [-1])
+        y = _integer_labels(y)
         forward = self._logits[0]
         eps = tf.fill(tf.shape(x)[:1], tf.constant(self.eps, tf.float32))
         seed = tf.cast(tf.random.uniform([2], 0, 2**30, dtype=tf.int64, seed=None), tf.int32)

@@ -19,7 +19,24 @@ def lenet_file(trained_lenet, tmp_path_factory):
     return str(path)
 
 
-def test_attack_command_writes_the_three_panel_figure(lenet_file, tmp_path, capsys):
+def least_confident_correct(model, x, y):
+    """Index of the correctly classified image with the smallest margin between the true class's
+    probability and the runner-up's (the rule that picks the example, not an index)."""
+    probabilities = model.predict(x, verbose=0)
+    true = probabilities[np.arange(len(y)), y]
+    others = probabilities.copy()
+    others[np.arange(len(y)), y] = -1
+    margin = np.where(probabilities.argmax(-1) == y, true - others.max(-1), np.inf)
+    return int(np.argmin(margin))
+
+
+def test_attack_command_writes_the_three_panel_figure(
+    lenet_file, trained_lenet, digits_32, tmp_path, capsys
+):
+    # The least confident correct test digit: PGD-10 flips it from eps = 0.005 (measured with
+    # the fixture LeNet-5, oneDNN on and off, where the rule picks different digits, and with
+    # the LeNet-5 trained from seed 1), so eps = 0.2 leaves a 40x margin for other CPUs.
+    index = least_confident_correct(trained_lenet, digits_32[2], digits_32[3])
     out = tmp_path / "out"
     code = main(
         [
@@ -28,7 +45,7 @@ def test_attack_command_writes_the_three_panel_figure(lenet_file, tmp_path, caps
             "--model",
             lenet_file,
             "--image",
-            "digits:0",
+            f"digits:{index}",
             "--eps",
             "0.2",
             "--nb-iter",

@@ -92,3 +92,21 @@ def test_attack_inside_the_step_respects_the_ball(trained_lenet, digits_32):
     with pytest.raises(ValueError, match="clean_fraction must be <= 1"):
         AdversarialModel(trained_lenet, clean_fraction=1.5)
     assert kerasconv.training.AdversarialModel is AdversarialModel
+
+
+def test_one_hot_labels_train_and_bad_labels_say_what_is_needed(trained_lenet, digits_32):
+    keras.utils.set_random_seed(0)
+    inner = keras.models.clone_model(trained_lenet)
+    inner.set_weights(trained_lenet.get_weights())
+    model = AdversarialModel(inner, eps=0.2, attack="pgd", nb_iter=3)
+    x, y = digits_32[2][:32], digits_32[3][:32]
+    one_hot = np.eye(10, dtype="float32")[y]
+    x_adv = model.adversarial_examples(x, one_hot).numpy()
+    assert np.max(np.abs(x_adv - x)) <= 0.2 + 1e-6
+    # The attack used the one-hot rows' classes: most of these correct digits are now wrong.
+    assert np.mean(np.argmax(trained_lenet.predict(x_adv, verbose=0), 1) == y) < 0.9
+    model.compile(keras.optimizers.SGD(1e-3), "categorical_crossentropy")
+    history = model.fit(x, one_hot, epochs=1, batch_size=16, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    with pytest.raises(ValueError, match="integer labels"):
+        model.adversarial_examples(x, np.zeros((32, 2, 5), "float32"))
