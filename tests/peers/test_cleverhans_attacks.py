@@ -24,7 +24,8 @@ to kerasconv. What the adaptation changes, each a documented kerasconv conventio
   ``tf.gradients``; its two accuracy assertions are kept. Its MIM decay test misspells
   ``dacay_factor`` (so CleverHans never varied the decay); here the decay is really passed.
 * Random data are drawn from seeded generators (the originals are unseeded): seed 0 in the suite;
-  ``KERASCONV_PEER_SEEDS=0,1,...,9`` runs more (all of 0-9 pass, oneDNN on and off).
+  ``KERASCONV_PEER_SEEDS=0,1,2`` runs more (seeds 0-2 were checked with oneDNN on; seed 0 runs in CI
+  both with oneDNN on and off).
 """
 
 import os
