@@ -8,9 +8,9 @@ Decisions (docs/training.md, "When training goes wrong"):
   a possibly large, uncached dataset). Instead each batch is checked in the pipeline as it is read,
   by a vectorised ``map`` running in parallel with training: a bad batch stops the run before any
   step trains on it, and the first batch is checked before the first step.
-* The loss and the weights are checked after every step (the weights by one compiled reduction: a
-  softmax output's clipping hides NaN weights from the loss); the first non-finite value stops
-  training at that step with a :class:`TrainingDivergedError` naming it. The backup of the last
+* The loss is checked after every step, the weights every 50 steps and at every epoch end (one
+  compiled reduction: a softmax output's clipping hides NaN weights from the loss); the first
+  non-finite value stops training there with a :class:`TrainingDivergedError` naming it. The backup of the last
   completed epoch is kept.
 """
 
@@ -154,15 +154,18 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
     :class:`TrainingDivergedError` with the step (counted from 1 in this call), the epoch and the
     batch. Raising, not ``stop_training``, keeps the NaN weights out of any end-of-epoch backup.
 
-    The weights are checked too (one compiled reduction per step), because a softmax output hides
-    NaN weights from the loss: Keras clips the probabilities, and the loss then reads a finite
-    ``log(1e-7)``-sized value while every weight is NaN.
+    The weights are checked too (one compiled reduction every ``weights_every`` steps and at the
+    end of every epoch), because a softmax output hides NaN weights from the loss: Keras clips the
+    probabilities, and the loss then reads a finite ``log(1e-7)``-sized value while every weight is
+    NaN. (Checking them at every step would add a round trip to every step.)
     """
 
-    def __init__(self):
+    def __init__(self, weights_every=50):
         super().__init__()
         self.epoch = 0
         self.steps = 0
+        self.weights_every = weights_every
+        self._checked_at = 0
         self._finite = None
 
     def on_train_begin(self, logs=None):
@@ -179,18 +182,41 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
 
+    def _weights_finite(self):
+        return self._finite is None or bool(self._finite())
+
+    def _fail(self, what, step, batch, epoch):
+        raise TrainingDivergedError(
+            f"Training stopped: {what} at step {step} (epoch {epoch + 1}, batch {batch + 1}). "
+            "The weights are no longer usable. Lower the learning rate, check the data for extreme "
+            "values, or use gradient clipping; with checkpoint_dir, a rerun resumes from the last "
+            "completed epoch's backup.",
+            step=self.steps,
+            epoch=epoch + 1,
+        )
+
     def on_train_batch_end(self, batch, logs=None):
         self.steps += 1
+        self._batch = batch
         loss = (logs or {}).get("loss")
         value = float(loss) if loss is not None else 0.0
-        if np.isfinite(value) and (self._finite is None or bool(self._finite())):
-            return
-        what = f"the loss became {value}" if not np.isfinite(value) else "the weights became NaN"
-        raise TrainingDivergedError(
-            f"Training stopped: {what} at step {self.steps} (epoch {self.epoch + 1}, batch "
-            f"{batch + 1}). The weights are no longer usable. Lower the learning rate, check the "
-            "data for extreme values, or use gradient clipping; with checkpoint_dir, a rerun "
-            "resumes from the last completed epoch's backup.",
-            step=self.steps,
-            epoch=self.epoch + 1,
-        )
+        if not np.isfinite(value):
+            self._fail(f"the loss became {value}", self.steps, batch, self.epoch)
+        if self.steps - self._checked_at >= self.weights_every:
+            self._check_weights()
+
+    def _check_weights(self):
+        if not self._weights_finite():
+            first = self._checked_at + 1
+            where = f"step {self.steps}" if first == self.steps else f"{first}-{self.steps}"
+            self._fail(
+                f"the weights became NaN (loss still finite) in steps {where}; detected",
+                self.steps,
+                self._batch,
+                self.epoch,
+            )
+        self._checked_at = self.steps
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.steps > self._checked_at:
+            self._check_weights()
