@@ -1,7 +1,7 @@
 """The main job (``kerasconv demo``): LeNet-5 on Fashion-MNIST, end to end, in a quick mode.
 
-The quick mode trains on the first 3,000 training images for 2 epochs (the full demo: 60,000 images,
-15 epochs) and checks everything the demo writes. Needs Debian's ``dataset-fashion-mnist`` (``make
+The quick mode trains on the first 3,000 training images for 2 epochs at batch 32 (the full demo:
+60,000 images, 15 epochs at batch 128) and checks everything the demo writes. Needs Debian's ``dataset-fashion-mnist`` (``make
 test`` installs it); without it the tests fail with the loader's message saying how to get it.
 """
 
@@ -25,6 +25,7 @@ def quick_demo(tmp_path_factory):
         saved_models_dir=str(root / "saved_models"),
         epochs=2,
         limit=3000,
+        batch_size=32,
         verbose=0,
     )
 

@@ -226,7 +226,8 @@ def load(
             otherwise (``imagefolder`` needs one, as its images may differ in size).
         data_dir: where tfds data lives (``imagefolder``: the root folder).
         download: let tfds download (off by default: these machines are offline).
-        shuffle: shuffle examples each epoch; default ``True`` for the ``"train"`` split.
+        shuffle: shuffle examples each epoch; default ``True`` for the ``"train"`` split and for
+            expressions over it (``"train[:10%]"``).
         seed: shuffling seed (reproducible order).
         channels: force 1 (grey) or 3 (RGB) channels; default: the data's own.
         augment: a Keras layer (e.g. ``kerasconv.data.augmentation()``) applied to each batch.
@@ -251,8 +252,8 @@ def load(
     size = _normalise_size(image_size, name)
     if name == "imagefolder" and size is None:
         raise ValueError("load('imagefolder') needs image_size: folder images may differ in size.")
-    if shuffle is None:
-        shuffle = split == "train"
+    if shuffle is None:  # shuffle the training split, and expressions over it ("train[:10%]")
+        shuffle = isinstance(split, str) and split.split("[", 1)[0].strip() == "train"
     dataset, _ = _raw_dataset(
         name, split, data_dir, download, bool(shuffle), channels, source_dir=source_dir
     )
