@@ -34,8 +34,9 @@ def test_demo_trains_saves_exports_and_draws(quick_demo):
     result = quick_demo
     assert result["data"] == "fashion_mnist" and result["epochs"] == 2
     assert result["test_samples"] == 10_000
-    # 3,000 images, 2 epochs (24 steps): measured 51.7% (seed 0) and SEED1 (seed 1); chance is 10%.
-    assert result["accuracy"] > 0.3
+    # 3,000 images, 2 epochs at batch 32 (188 steps): measured 72.6% (seed 0) and 74.7% (seed 1);
+    # chance is 10%. (At batch 128, 24 steps, seeds 0/1 gave 51.7% / 21.4%: too early to test.)
+    assert result["accuracy"] > 0.5
     model = keras.saving.load_model(result["model_path"])
     assert model.count_params() == 61_706
     export_dir = result["export_dir"]
