@@ -299,8 +299,8 @@ def load(
             dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     if batch_size is not None and augment is not None:
         dataset = dataset.map(
-            lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE
-        )
+            lambda x, y: (augment(x, training=True), y)
+        )  # sequential: random layers draw from one seed state, in batch order (reproducible)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 

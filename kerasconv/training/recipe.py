@@ -231,8 +231,8 @@ def train(
         if not callable(augment):
             raise TypeError("augment must be a Keras layer, True or None.")
         train_ds = train_ds.map(
-            lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE
-        )
+            lambda x, y: (augment(x, training=True), y)
+        )  # sequential: random layers draw from one seed state, in batch order (reproducible)
 
     cardinality = int(train_ds.cardinality())
     steps_per_epoch = cardinality if cardinality > 0 else 100
