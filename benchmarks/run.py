@@ -9,7 +9,9 @@ the machine named at the top of the report. Sections:
    dense matmul peak;
 3. attack throughput (FGSM and PGD-40 on LeNet-5, batch 32; PGD-10 on a CIFAR ResNet, batch 128) and
    visualizer throughput (saliency, SmoothGrad, Grad-CAM, integrated gradients);
-4. serving latency and throughput (``benchmarks/bench_serving.py``).
+4. serving latency and throughput (``benchmarks/bench_serving.py``);
+5. the input pipeline: LeNet-5 on Fashion-MNIST through ``kerasconv.training.train`` vs plain
+   ``model.fit`` on arrays (``benchmarks/bench_data.py``).
 
 Usage: ``python -m benchmarks.run [--quick] [--out docs/benchmarks.md] [--only SECTION ...]``.
 """
@@ -308,15 +310,21 @@ def serving_section(quick):
     return lines + [""] + [f"- {note}" for note in notes]
 
 
+def data_section(quick):
+    from benchmarks import bench_data
+
+    return ["## Input pipeline", "", bench_data.run(quick=quick)["markdown"], ""]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
     parser.add_argument("--out", default="docs/benchmarks.md")
     parser.add_argument(
-        "--only", nargs="*", choices=["training", "attacks", "serving"], default=None
+        "--only", nargs="*", choices=["training", "attacks", "serving", "data"], default=None
     )
     args = parser.parse_args(argv)
-    sections = set(args.only or ["training", "attacks", "serving"])
+    sections = set(args.only or ["training", "attacks", "serving", "data"])
     start = time.perf_counter()
     machine = machine_description()
     print(f"machine: {machine}", flush=True)
@@ -325,7 +333,11 @@ def main(argv=None):
     training = training_section(args.quick) if "training" in sections else []
     attacks = attack_section(args.quick) if "attacks" in sections else []
     serving = serving_section(args.quick) if "serving" in sections else []
+    data = data_section(args.quick) if "data" in sections else []
     write_report(args.out, machine, peak, training, attacks, serving, time.perf_counter() - start)
+    if data:
+        with open(args.out, "a") as handle:
+            handle.write("\n" + "\n".join(data))
     print(f"wrote {args.out}")
     return 0
 

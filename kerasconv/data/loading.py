@@ -133,7 +133,7 @@ def _raw_dataset(name, split, data_dir, download, shuffle_files, channels, sourc
     """``(dataset of (uint8 image, label), class_names)`` before resizing and batching."""
     if name in BUNDLED:
         builder = bundled_builder(name, data_dir, source_dir)
-        check_choice("split", split, tuple(builder.info.splits.keys()))
+        _check_split(split, tuple(builder.info.splits.keys()))
         dataset = builder.as_dataset(split=split, as_supervised=True, shuffle_files=shuffle_files)
         return dataset, builder.info.features["label"].names
     if name == "imagefolder":
@@ -179,6 +179,20 @@ def _raw_dataset(name, split, data_dir, download, shuffle_files, channels, sourc
     return dataset, names
 
 
+def _check_split(split, splits):
+    """Accept a split name or a tfds split expression over known splits (``"train[:10%]+test"``)."""
+    if not isinstance(split, str):
+        raise TypeError(f"split must be a string; got {type(split).__name__}.")
+    for part in split.split("+"):
+        check_choice("split", part.split("[", 1)[0].strip(), splits)
+
+
+def builder_size(name, split, data_dir=None, source_dir=None):
+    """The number of examples in a split (expression) of a bundled dataset."""
+    builder = bundled_builder(name, data_dir, source_dir)
+    return int(builder.info.splits[split].num_examples)
+
+
 def class_names(name, data_dir=None, source_dir=None):
     """The class names of a dataset (``["0", ..., "9"]`` for the digits)."""
     if name in BUNDLED:
@@ -212,7 +226,8 @@ def load(
             otherwise (``imagefolder`` needs one, as its images may differ in size).
         data_dir: where tfds data lives (``imagefolder``: the root folder).
         download: let tfds download (off by default: these machines are offline).
-        shuffle: shuffle examples each epoch; default ``True`` for the ``"train"`` split.
+        shuffle: shuffle examples each epoch; default ``True`` for the ``"train"`` split and for
+            expressions over it (``"train[:10%]"``).
         seed: shuffling seed (reproducible order).
         channels: force 1 (grey) or 3 (RGB) channels; default: the data's own.
         augment: a Keras layer (e.g. ``kerasconv.data.augmentation()``) applied to each batch.
@@ -237,38 +252,55 @@ def load(
     size = _normalise_size(image_size, name)
     if name == "imagefolder" and size is None:
         raise ValueError("load('imagefolder') needs image_size: folder images may differ in size.")
-    if shuffle is None:
-        shuffle = split == "train"
+    if shuffle is None:  # shuffle the training split, and expressions over it ("train[:10%]")
+        shuffle = isinstance(split, str) and split.split("[", 1)[0].strip() == "train"
     dataset, _ = _raw_dataset(
         name, split, data_dir, download, bool(shuffle), channels, source_dir=source_dir
     )
 
     def prepare(image, label):
+        # Works on one image (H, W, C) or on a batch (N, H, W, C): the bundled datasets convert
+        # and resize whole batches (one vectorised op per batch, not one per image).
         image = tf.image.convert_image_dtype(image, tf.float32)
         if channels == 1 and image.shape[-1] == 3:
             image = tf.image.rgb_to_grayscale(image)
         elif channels == 3 and image.shape[-1] == 1:
             image = tf.image.grayscale_to_rgb(image)
-        if size is not None and tuple(image.shape[:2]) != size:
+        if size is not None and tuple(image.shape[-3:-1]) != size:
             image = tf.image.resize(image, size, method="bilinear", antialias=True)
             image = tf.clip_by_value(image, 0.0, 1.0)
         return image, tf.cast(label, tf.int32)
 
-    dataset = dataset.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
-    if shuffle:
-        # Cache the decoded images (Fashion-MNIST's 60,000 at 28×28 are 188 MB of float32) and
-        # shuffle the whole split each epoch (a buffer of 4,096 to 60,000 examples).
-        buffer = int(dataset.cardinality())
-        buffer = 60_000 if buffer <= 0 else max(4096, min(buffer, 60_000))
-        dataset = dataset.cache().shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
-    if batch_size is not None:
-        dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
-        if augment is not None:
-            if not callable(augment):
-                raise TypeError("augment must be a Keras layer or callable taking a batch.")
-            dataset = dataset.map(
-                lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE
-            )
+    if augment is not None and not callable(augment):
+        raise TypeError("augment must be a Keras layer or callable taking a batch.")
+    if name in BUNDLED:
+        # Small, fixed-size images: convert and resize them once, 1,024 at a time (one vectorised
+        # op per chunk, not one per image), cache the result in memory (Fashion-MNIST's training
+        # split at 32×32 takes 245 MB of float32), then shuffle the whole split every epoch and
+        # batch. Later epochs only shuffle and batch: as cheap as arrays already in memory.
+        dataset = dataset.batch(1024).map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+        count = builder_size(name, split, data_dir, source_dir)
+        # unbatch() forgets the size: restore it (Keras's progress bar and the learning-rate
+        # schedules need the number of steps per epoch).
+        dataset = dataset.unbatch().apply(tf.data.experimental.assert_cardinality(count)).cache()
+        if shuffle:
+            dataset = dataset.shuffle(count, seed=seed, reshuffle_each_iteration=True)
+        if batch_size is not None:
+            dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    else:
+        dataset = dataset.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+        if shuffle:
+            # Cache the decoded images and shuffle the whole split each epoch (a buffer of 4,096
+            # to 60,000 examples).
+            buffer = int(dataset.cardinality())
+            buffer = 60_000 if buffer <= 0 else max(4096, min(buffer, 60_000))
+            dataset = dataset.cache().shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+        if batch_size is not None:
+            dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    if batch_size is not None and augment is not None:
+        dataset = dataset.map(
+            lambda x, y: (augment(x, training=True), y)
+        )  # sequential: random layers draw from one seed state, in batch order (reproducible)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 

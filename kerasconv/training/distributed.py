@@ -23,10 +23,10 @@ import shutil
 import tempfile
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from kerasconv._validation import check_int
+from kerasconv.training.common import as_dataset, default_loss, evaluate, is_array_pair
 
 
 def _is_chief(strategy):
@@ -43,21 +43,10 @@ def _has_chief():
 
 
 def _dataset(data, global_batch_size, seed):
-    if isinstance(data, tf.data.Dataset):
-        return data
-    if isinstance(data, (tuple, list)) and len(data) == 2:
-        x = np.asarray(data[0], dtype="float32")
-        y = np.asarray(data[1])
-        if len(x) != len(y):
-            raise ValueError(f"train_data: x has {len(x)} samples but y has {len(y)}.")
-        dataset = tf.data.Dataset.from_tensor_slices((x, y))
-        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-        # Full global batches only: every replica gets the same share on every step.
-        return dataset.batch(global_batch_size, drop_remainder=True)
-    raise TypeError(
-        "train_data must be a tf.data.Dataset of (images, labels) batches or an (x, y) pair; "
-        f"got {type(data).__name__}."
-    )
+    if isinstance(data, tf.data.Dataset) or not is_array_pair(data):
+        return as_dataset(data, global_batch_size, True, seed, "train_data")
+    # Full global batches only: every replica gets the same share on every step.
+    return as_dataset(data, global_batch_size, True, seed, "train_data", drop_remainder=True)
 
 
 def train_distributed(
@@ -90,8 +79,6 @@ def train_distributed(
         checkpoint_dir: resume from and save to this folder (chief only; workers use a temp folder).
         seed: seed for weights of the replica's optimizer state and for shuffling.
     """
-    from kerasconv.training.recipe import default_loss
-
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model; got {type(model).__name__}.")
     epochs = check_int("epochs", epochs, minimum=1)
@@ -175,8 +162,6 @@ def train_distributed(
         if manager is not None:
             manager.save(checkpoint_number=epoch + 1)
         if val_data is not None:
-            from kerasconv.training.recipe import evaluate
-
             history["val_accuracy"].append(evaluate(replica, val_data)["accuracy"])
         if verbose:
             extra = (

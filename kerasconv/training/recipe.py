@@ -2,8 +2,10 @@
 
 The seeds' recipe (Krizhevsky et al. 2012; Simonyan & Zisserman 2015): SGD with momentum 0.9,
 weight decay, a learning rate annealed over training, data augmentation. Around ``model.fit`` it adds
-what a long job needs: ``BackupAndRestore`` so a killed run resumes at the epoch it reached, a
-best-model checkpoint, optional TensorBoard, reproducible seeds and ``jit_compile="auto"``.
+what a long job needs: a backup that a killed run resumes from (and that survives a damaged file,
+:mod:`kerasconv.training.backup`), a best-model checkpoint, checks that refuse bad data and stop a
+diverging run (:mod:`kerasconv.training.checks`), optional TensorBoard, seeds and
+``jit_compile="auto"``.
 """
 
 from __future__ import annotations
@@ -12,47 +14,32 @@ import math
 import os
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from kerasconv._validation import check_choice, check_float, check_int, resolve_jit_compile
+from kerasconv.training import checks
+from kerasconv.training.backup import SafeBackup
+from kerasconv.training.common import (
+    as_arrays,
+    as_dataset,
+    confusion_matrix,
+    default_loss,
+    evaluate,
+    is_array_pair,
+)
+
+__all__ = [
+    "SCHEDULES",
+    "confusion_matrix",
+    "default_loss",
+    "evaluate",
+    "make_optimizer",
+    "reproducible",
+    "steps_for",
+    "train",
+]
 
 SCHEDULES = (None, "constant", "step", "cosine", "plateau")
-
-
-def _as_dataset(data, batch_size, shuffle, seed, name):
-    """Accept a ``tf.data.Dataset`` of ``(x, y)`` batches or an ``(x, y)`` pair of arrays."""
-    if data is None:
-        return None
-    if isinstance(data, tf.data.Dataset):
-        return data
-    if isinstance(data, (tuple, list)) and len(data) == 2:
-        x, y = data
-        x = np.asarray(x, dtype="float32")
-        y = np.asarray(y)
-        if len(x) != len(y):
-            raise ValueError(f"{name}: x has {len(x)} samples but y has {len(y)}.")
-        if len(x) == 0:
-            raise ValueError(f"{name} is empty.")
-        dataset = tf.data.Dataset.from_tensor_slices((x, y))
-        if shuffle:
-            dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-        return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    raise TypeError(
-        f"{name} must be a tf.data.Dataset of (images, labels) batches or an (x, y) pair of "
-        f"arrays; got {type(data).__name__}."
-    )
-
-
-def default_loss(model):
-    """Sparse categorical cross-entropy on logits or on probabilities, as the model outputs."""
-    from kerasconv.gradients import ends_in_softmax
-
-    try:
-        from_logits = not ends_in_softmax(model)
-    except ValueError:
-        from_logits = False
-    return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
 
 
 def _schedule(kind, learning_rate, epochs, steps_per_epoch, step_epochs, step_factor):
@@ -95,6 +82,22 @@ def make_optimizer(
     if wd:
         opt.exclude_from_weight_decay(var_names=["bias", "gamma", "beta", "coefficient"])
     return opt
+
+
+def reproducible(seed=0, op_determinism=False):
+    """Seed Python, NumPy, TensorFlow and Keras (``keras.utils.set_random_seed``); call it before
+    building the model, so that its initial weights are covered too.
+
+    ``op_determinism=True`` also calls ``tf.config.experimental.enable_op_determinism()``: needed
+    for identical runs on GPUs (some GPU kernels add in a varying order); it lasts for the whole
+    process and makes the few ops without a deterministic kernel raise. On CPU, seeding is enough
+    for identical weights run to run on the same machine. Returns ``seed``.
+    """
+    seed = check_int("seed", seed, minimum=0)
+    keras.utils.set_random_seed(seed)
+    if op_determinism:
+        tf.config.experimental.enable_op_determinism()
+    return seed
 
 
 class _StopAfterEpoch(keras.callbacks.Callback):
@@ -151,18 +154,29 @@ def train(
         augment: a Keras layer applied to training batches (e.g. ``kerasconv.data.augmentation()``),
             or ``True`` for small random translations.
         loss: default sparse categorical cross-entropy (``from_logits`` set from the model).
-        checkpoint_dir: if set, ``BackupAndRestore`` state goes to ``checkpoint_dir/backup`` (a
-            killed run called again with the same directory resumes at the epoch it reached) and the
-            best model to ``checkpoint_dir/best.keras``.
+        checkpoint_dir: if set, the training state is backed up after every epoch to
+            ``checkpoint_dir/backup`` (a killed run called again with the same directory resumes at
+            the epoch it reached; a damaged newest backup falls back to the previous one, with a
+            warning) and the best model goes to ``checkpoint_dir/best.keras``.
         tensorboard: write TensorBoard logs to ``checkpoint_dir/logs`` (needs ``tensorboard``).
-        seed: seeds Python, NumPy and TensorFlow (``keras.utils.set_random_seed``).
+        seed: seeds Python, NumPy and TensorFlow (``keras.utils.set_random_seed``) for shuffling,
+            augmentation and dropout. The model's initial weights were drawn when it was built:
+            for a reproducible run call ``kerasconv.training.reproducible(seed)`` before building
+            it (docs/training.md, "Reproducible runs").
         jit_compile: ``"auto"`` (XLA on GPU only), True or False.
         callbacks: extra Keras callbacks.
         compile: compile the model (set False to keep your own ``model.compile``).
         strategy: a ``tf.distribute`` strategy for distributed training (see docs/scaling.md).
 
+    Raises:
+        ValueError: images with NaN or infinite values, or labels outside ``0..classes-1`` (arrays
+            are checked before the first step, dataset batches as they are read).
+        kerasconv.training.TrainingDivergedError: the loss became NaN or infinite (the message names
+            the step).
+
     Example:
         >>> import kerasconv
+        >>> kerasconv.training.reproducible(0)
         >>> model = kerasconv.models.LeNet5(classes=10)
         >>> train = kerasconv.data.load("digits", "train", image_size=32)
         >>> test = kerasconv.data.load("digits", "test", image_size=32)
@@ -194,8 +208,21 @@ def train(
             verbose=verbose,
         )
     keras.utils.set_random_seed(seed)
-    train_ds = _as_dataset(train_data, batch_size, True, seed, "train_data")
-    val_ds = _as_dataset(val_data, batch_size, False, seed, "val_data")
+    classes = checks.output_classes(model) if loss is None else None
+    prepared = {}
+    for name, data, shuffle in (("train_data", train_data, True), ("val_data", val_data, False)):
+        if data is None:
+            prepared[name] = None
+            continue
+        if is_array_pair(data):
+            x, y = as_arrays(data, name)
+            checks.check_arrays(x, y, name, classes)
+            data = (x, y)
+        dataset = as_dataset(data, batch_size, shuffle, seed, name)
+        if not is_array_pair(data):
+            dataset = checks.checked_dataset(dataset, name, classes)
+        prepared[name] = dataset
+    train_ds, val_ds = prepared["train_data"], prepared["val_data"]
     if augment is True:
         from kerasconv.data.preprocessing import augmentation
 
@@ -204,8 +231,8 @@ def train(
         if not callable(augment):
             raise TypeError("augment must be a Keras layer, True or None.")
         train_ds = train_ds.map(
-            lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE
-        )
+            lambda x, y: (augment(x, training=True), y)
+        )  # sequential: random layers draw from one seed state, in batch order (reproducible)
 
     cardinality = int(train_ds.cardinality())
     steps_per_epoch = cardinality if cardinality > 0 else 100
@@ -219,7 +246,7 @@ def train(
         )
     # Our checkpointing callbacks run first, so that an epoch is backed up before any user
     # callback (or a kill) can interrupt the run.
-    callback_list = []
+    callback_list = [checks.StopOnNonFiniteLoss()]
     monitor = "val_loss" if val_ds is not None else "loss"
     if schedule == "plateau":
         callback_list.append(
@@ -228,9 +255,7 @@ def train(
     if checkpoint_dir is not None:
         checkpoint_dir = os.fspath(checkpoint_dir)
         os.makedirs(checkpoint_dir, exist_ok=True)
-        callback_list.append(
-            keras.callbacks.BackupAndRestore(os.path.join(checkpoint_dir, "backup"))
-        )
+        callback_list.append(SafeBackup(os.path.join(checkpoint_dir, "backup")))
         callback_list.append(
             keras.callbacks.ModelCheckpoint(
                 os.path.join(checkpoint_dir, "best.keras"), monitor=monitor, save_best_only=True
@@ -248,39 +273,20 @@ def train(
     elif tensorboard:
         raise ValueError("tensorboard=True needs checkpoint_dir (logs go to checkpoint_dir/logs).")
     callback_list.extend(callbacks)
-    return model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=epochs,
-        callbacks=callback_list,
-        verbose=verbose,
-        shuffle=False,  # datasets are shuffled by their own pipelines
-    )
-
-
-def evaluate(model, data, batch_size=256):
-    """``{"loss": ..., "accuracy": ...}`` and the predictions of a classifier on ``data``."""
-    dataset = _as_dataset(data, batch_size, False, 0, "data")
-    labels, predictions = [], []
-    for images, targets in dataset:
-        outputs = model(images, training=False)
-        predictions.append(np.argmax(np.asarray(outputs), axis=-1))
-        labels.append(np.asarray(targets))
-    labels = np.concatenate(labels)
-    predictions = np.concatenate(predictions)
-    return {
-        "accuracy": float(np.mean(labels == predictions)),
-        "samples": int(len(labels)),
-        "labels": labels,
-        "predictions": predictions,
-    }
-
-
-def confusion_matrix(labels, predictions, num_classes):
-    """Counts ``[true, predicted]``."""
-    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(matrix, (np.asarray(labels), np.asarray(predictions)), 1)
-    return matrix
+    try:
+        return model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=epochs,
+            callbacks=callback_list,
+            verbose=verbose,
+            shuffle=False,  # datasets are shuffled by their own pipelines
+        )
+    except tf.errors.InvalidArgumentError as error:
+        clear = checks.translate_error(error)
+        if clear is None:
+            raise
+        raise clear from None
 
 
 def steps_for(dataset_size, batch_size):

@@ -152,3 +152,34 @@ def test_truncated_and_corrupt_files_are_named(tmp_path):
     images, y = fm.read_split("test", folder)
     assert len(y) == 10_000 and np.bincount(y).tolist() == [1000] * 10
     assert os.path.basename(fm.source_files(folder)["test"][1]) == "t10k-labels-idx1-ubyte"
+
+
+def test_split_expressions_and_the_cached_pipeline():
+    # tfds split expressions work on the bundled builder; bad split names are still refused.
+    data = kerasconv.data.load(
+        "fashion_mnist", "train[:300]", batch_size=128, image_size=32, seed=1
+    )
+    epoch1 = [(x.numpy(), y.numpy()) for x, y in data]
+    epoch2 = [(x.numpy(), y.numpy()) for x, y in data]
+    assert [len(y) for _, y in epoch1] == [128, 128, 44]
+    labels1 = np.concatenate([y for _, y in epoch1])
+    labels2 = np.concatenate([y for _, y in epoch2])
+    # Each epoch reshuffles the same 300 examples (served from the cache).
+    assert sorted(labels1.tolist()) == sorted(labels2.tolist())
+    assert not np.array_equal(labels1, labels2)
+    # The per-chunk conversion and resize give the pixels that one image at a time would.
+    import tensorflow as tf
+
+    x32, y32 = kerasconv.data.load_arrays("fashion_mnist", "train[:300]", image_size=32)
+    x28, y28 = kerasconv.data.load_arrays("fashion_mnist", "train[:300]")
+    np.testing.assert_array_equal(y32, y28)
+    singly = np.stack(
+        [
+            np.clip(tf.image.resize(image, (32, 32), antialias=True).numpy(), 0.0, 1.0)
+            for image in x28[:20]
+        ]
+    )
+    assert singly.std() > 0.1
+    np.testing.assert_allclose(x32[:20], singly, atol=1e-6)  # float32 rounding of one resize
+    with pytest.raises(ValueError, match="split must be one of"):
+        kerasconv.data.load("fashion_mnist", "validation[:10]")
