@@ -18,25 +18,17 @@ features for downstream tasks: ``feature_comparison`` (linear probes). See ``doc
 (4, 28, 28, 1)
 """
 
-from kerasconv.autoencoders.builders import (
-    VAE,
-    Autoencoder,
-    ConvAutoencoder,
-    DenoisingAutoencoder,
-    DenseAutoencoder,
-    Sampling,
-    SparseAutoencoder,
-    VariationalAutoencoder,
-    bernoulli_reconstruction_loss,
-    code_bits,
-    kl_divergence,
-)
+from kerasconv.autoencoders.base import Autoencoder, code_bits
+from kerasconv.autoencoders.conv import ConvAutoencoder
+from kerasconv.autoencoders.denoising import DenoisingAutoencoder
+from kerasconv.autoencoders.dense import DenseAutoencoder
 from kerasconv.autoencoders.probe import (
     feature_comparison,
     latent_features,
     linear_probe,
     supervised_twin,
 )
+from kerasconv.autoencoders.sparse import SparseAutoencoder
 from kerasconv.autoencoders.training import fit
 from kerasconv.autoencoders.uses import (
     CompressedImages,
@@ -56,6 +48,13 @@ from kerasconv.autoencoders.uses import (
     reconstruct,
     reconstruction_error,
     sample,
+)
+from kerasconv.autoencoders.variational import (
+    VAE,
+    Sampling,
+    VariationalAutoencoder,
+    bernoulli_reconstruction_loss,
+    kl_divergence,
 )
 
 __all__ = [
