@@ -212,9 +212,22 @@ def _corruption(noise, noise_amount):
     return keras.layers.Dropout(amount, name="corruption")
 
 
+@keras.saving.register_keras_serializable(package="kerasconv")
+class CodeL1(keras.regularizers.L1):
+    """The sparse code's L1 activity penalty ``l1 · Σ|z|``, computed in float32.
+
+    Under mixed precision the code is float16 / bfloat16, and Keras sums the layers' losses with
+    the float32 data loss: a half-precision penalty makes that sum fail (and float16 would
+    overflow at 65,504). Same value and config as ``keras.regularizers.L1``.
+    """
+
+    def __call__(self, x):
+        return super().__call__(keras.ops.cast(x, "float32"))
+
+
 def _latent_regularizer(sparsity):
     sparsity = check_float("sparsity", sparsity, minimum=0.0)
-    return keras.regularizers.L1(sparsity) if sparsity > 0 else None
+    return CodeL1(sparsity) if sparsity > 0 else None
 
 
 def _code_layers(x, latent_dim, latent_activation, sparsity, variational):

@@ -105,7 +105,13 @@ def _conv_parts(
                 target, strides=2, name=f"decoder_deconv{stage}", **conv
             )(y)
     y = keras.layers.Conv2D(
-        channels, kernel_size, padding="same", activation=output_activation, name="reconstruction"
+        channels,
+        kernel_size,
+        padding="same",
+        activation=output_activation,
+        name="reconstruction",
+        # float32 even under mixed precision: the loss needs the range near 0 and 1.
+        dtype="float32",
     )(y)
     decoder_inputs = [latent, *switch_inputs] if switch_inputs else latent
     decoder = keras.Model(decoder_inputs, y, name="decoder")

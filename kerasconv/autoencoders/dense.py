@@ -56,9 +56,13 @@ def _dense_parts(
     for index, units in enumerate(reversed(hidden_units), start=1):
         y = keras.layers.Dense(units, activation=activation, name=f"decoder_dense{index}")(y)
     y = keras.layers.Dense(
-        math.prod(input_shape), activation=output_activation, name="reconstruction_dense"
+        math.prod(input_shape),
+        activation=output_activation,
+        name="reconstruction_dense",
+        # float32 even under mixed precision: the loss needs the range near 0 and 1.
+        dtype="float32",
     )(y)
-    y = keras.layers.Reshape(input_shape, name="reconstruction")(y)
+    y = keras.layers.Reshape(input_shape, name="reconstruction", dtype="float32")(y)
     decoder = keras.Model(latent, y, name="decoder")
     return encoder, decoder
 

@@ -64,7 +64,11 @@ class Sampling(keras.layers.Layer):
 
     def call(self, inputs):
         mean, log_var = inputs
-        epsilon = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+        # The noise in the layer's compute dtype: float16 / bfloat16 beside half-precision means
+        # under mixed precision (Keras casts the inputs to it).
+        epsilon = keras.random.normal(
+            ops.shape(mean), dtype=self.compute_dtype, seed=self.seed_generator
+        )
         return mean + ops.exp(0.5 * log_var) * epsilon
 
     def compute_output_shape(self, input_shape):
@@ -77,15 +81,24 @@ class Sampling(keras.layers.Layer):
 
 
 def kl_divergence(mean, log_var):
-    """``KL(N(mean, exp(log_var)) || N(0, I))`` per sample.
+    """``KL(N(mean, exp(log_var)) || N(0, I))`` per sample, in float32.
 
-    ``-½ Σ (1 + log_var - mean² - exp(log_var))`` (Kingma & Welling 2014, Appendix B).
+    ``-½ Σ (1 + log_var - mean² - exp(log_var))`` (Kingma & Welling 2014, Appendix B). Half-precision
+    inputs (mixed precision) are cast to float32 first: ``exp(log_var)`` overflows float16 at 11.
     """
+    mean = ops.cast(mean, "float32")
+    log_var = ops.cast(log_var, "float32")
     return -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
 
 
 def bernoulli_reconstruction_loss(x, probabilities):
-    """``-log p(x|z)`` per sample for Bernoulli pixels: binary cross-entropy summed over pixels."""
+    """``-log p(x|z)`` per sample for Bernoulli pixels: binary cross-entropy summed over pixels.
+
+    Computed in float32 whatever the inputs' dtypes (in float16, ``1 − 1e-7`` rounds to 1 and the
+    clipped logarithm would be ``-inf``).
+    """
+    x = ops.cast(x, "float32")
+    probabilities = ops.cast(probabilities, "float32")
     probabilities = ops.clip(probabilities, 1e-7, 1.0 - 1e-7)
     per_pixel = -(x * ops.log(probabilities) + (1.0 - x) * ops.log(1.0 - probabilities))
     return ops.sum(ops.reshape(per_pixel, (ops.shape(x)[0], -1)), axis=-1)
@@ -168,8 +181,13 @@ class VariationalAutoencoder(Autoencoder):
     def train_step(self, data):
         with tf.GradientTape() as tape:
             total, reconstruction, kl = self._negative_elbo(data, training=True)
-            regularization = ops.sum(self.losses) if self.losses else 0.0
-            objective = total + regularization
+            objective = total
+            for loss in self.losses:
+                objective = objective + ops.cast(loss, "float32")
+            # Under mixed_float16 ``compile`` wraps the optimizer in a LossScaleOptimizer: scale
+            # the loss so that half-precision gradients do not underflow; ``apply_gradients``
+            # unscales them (and skips steps with non-finite gradients).
+            objective = self.optimizer.scale_loss(objective)
         gradients = tape.gradient(objective, self.trainable_variables)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_variables, strict=True))
         return self._update(total, reconstruction, kl)
