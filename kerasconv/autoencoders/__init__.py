@@ -8,7 +8,7 @@ explicit ``encoder`` and ``decoder`` sub-models and a bottleneck strictly smalle
 
 Uses: ``encode``, ``decode``, ``reconstruct``, ``denoise``, ``inpaint``, ``compress`` /
 ``decompress`` (bits per image at the bottleneck), ``sample``, ``interpolate``, ``latent_grid``;
-features for downstream tasks: ``feature_comparison`` (linear probes). See ``docs/autoencoders.md``.
+features for downstream tasks: ``feature_comparison`` (``kerasconv.transfer.linear_probe``). See ``docs/autoencoders.md``.
 
 >>> import kerasconv
 >>> x, _ = kerasconv.data.load_arrays("digits", "train", image_size=28)
@@ -25,7 +25,6 @@ from kerasconv.autoencoders.dense import DenseAutoencoder
 from kerasconv.autoencoders.probe import (
     feature_comparison,
     latent_features,
-    linear_probe,
     supervised_twin,
 )
 from kerasconv.autoencoders.sparse import SparseAutoencoder
@@ -84,7 +83,6 @@ __all__ = [
     "latent_features",
     "latent_grid",
     "latent_projection",
-    "linear_probe",
     "make_mask",
     "mean_image_error",
     "reconstruct",

@@ -46,6 +46,24 @@ def test_random_labels_stay_near_chance(method):
     assert 0.3 < result.mean < 0.7
 
 
+@pytest.mark.parametrize("method", ["softmax", "svm"])
+def test_fixed_split_trains_on_features_and_scores_the_given_test_set(method):
+    x, y = _blobs(per_class=40)
+    # Even rows train, odd rows test.
+    result = linear_probe(x[::2], y[::2], method=method, test_features=x[1::2], test_labels=y[1::2])
+    assert result.mean == 1.0 and len(result.accuracies) == 1
+    assert result.train_per_class == 20
+    # The score is on the given test set: with its labels shifted every prediction is wrong.
+    shifted = linear_probe(
+        x[::2], y[::2], method=method, test_features=x[1::2], test_labels=(y[1::2] + 1) % 3
+    )
+    assert shifted.mean == 0.0
+    with pytest.raises(ValueError, match="width"):
+        linear_probe(x[::2], y[::2], test_features=x[1::2, :5], test_labels=y[1::2])
+    with pytest.raises(ValueError, match="both"):
+        linear_probe(x, y, test_features=x)
+
+
 def test_softmax_probe_learns_a_linear_rule_exactly_like_logistic_regression():
     # Labels by the sign of one coordinate among nine of noise: the probe must find it.
     rng = np.random.default_rng(0)
