@@ -1,5 +1,6 @@
 """Linear probes: exact behaviour on synthetic features, and the seed's claim on the real digits."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -78,6 +79,7 @@ def test_trained_top_features_beat_pixels_and_an_untrained_network(trained_lenet
     x_test, y_test = digits_32[2], digits_32[3]
     options = dict(repeats=3, train_size=5, seed=0, steps=200)
     trained = probe_layers(trained_lenet, ["input", "f6"], (x_test, y_test), **options)
+    keras.utils.set_random_seed(1)  # the untrained network's weights, the same on every run
     untrained = probe_layers(
         kerasconv.models.LeNet5(classes=10), ["f6"], (x_test, y_test), **options
     )
