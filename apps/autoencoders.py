@@ -57,6 +57,82 @@ def _table(header, rows):
     return "\n".join(lines)
 
 
+INTERPOLATION_PAIRS = ((8, 3), (0, 6), (1, 7))
+
+
+def interpolation_endpoints(model, x, y, pairs=INTERPOLATION_PAIRS):
+    """For each class pair ``(a, b)``, the indices of the test images to interpolate between.
+
+    The rule: for each class, its most typical test image in code space, the one whose code is
+    nearest the median of the class's codes. (Indices 0 and 1 gave an "8 → 3" row from whatever
+    digits came first.) Pairs whose classes are absent from ``y`` are skipped.
+    """
+    import kerasconv.autoencoders as ae
+
+    y = np.asarray(y)
+    codes = ae.encode(model, x)
+    chosen = []
+    for a, b in pairs:
+        ends = []
+        for c in (a, b):
+            members = np.flatnonzero(y == c)
+            if len(members) == 0:
+                break
+            median = np.median(codes[members], axis=0)
+            distances = np.sum(np.square(codes[members] - median), axis=1)
+            ends.append(int(members[np.argmin(distances)]))
+        if len(ends) == 2:
+            chosen.append(tuple(ends))
+    return chosen
+
+
+def vae_figures(vae, history, x_test, y_test, figure, seed):
+    """Samples, the latent manifold, the code means by class, interpolations, the ELBO curve."""
+    import kerasconv.autoencoders as ae
+    from kerasconv.visualize import plot
+
+    plot.image_grid(
+        ae.sample(vae, 32, seed=seed),
+        columns=8,
+        normalize=None,
+        path=figure("vae_samples"),
+        title="VAE: decoded samples z ~ N(0, I)",
+    )
+    grid, values = ae.latent_grid(vae, grid_size=15)
+    plot.latent_manifold(
+        grid,
+        values,
+        path=figure("vae_manifold"),
+        title="VAE latent manifold (Gaussian quantiles of z1, z2)",
+    )
+    plot.latent_scatter(
+        ae.encode(vae, x_test),
+        y_test,
+        path=figure("vae_latent"),
+        title="VAE code means of the test digits, by class",
+    )
+    pairs = interpolation_endpoints(vae, x_test, y_test)
+    # Each row: the input a, the decoded line from e(a) to e(b) (its ends are the
+    # reconstructions), the input b.
+    plot.labelled_image_rows(
+        [
+            np.concatenate(
+                [
+                    x_test[a : a + 1],
+                    ae.interpolate(vae, x_test[a], x_test[b], steps=8),
+                    x_test[b : b + 1],
+                ]
+            )
+            for a, b in pairs
+        ],
+        [f"{y_test[a]} → {y_test[b]}" for a, b in pairs],
+        column_titles=["input", "d(e(a))"] + [""] * 6 + ["d(e(b))", "input"],
+        path=figure("vae_interpolation"),
+        title="VAE: inputs at both ends, the straight line in code space between them",
+    )
+    plot.training_curves(history, path=figure("vae_training"), title="VAE: negative ELBO (nats)")
+
+
 def run(out_dir="out/autoencoders", smoke=False, seed=0, verbose=0):
     """Train, measure and draw; returns a dict of the numbers (also written to ``report.md``)."""
     import kerasconv
@@ -244,26 +320,7 @@ def run(out_dir="out/autoencoders", smoke=False, seed=0, verbose=0):
             )
 
     # The VAE: samples, manifold, latent scatter, interpolation.
-    plot.image_grid(
-        ae.sample(vae, 32, seed=seed),
-        columns=8,
-        normalize=None,
-        path=figure("vae_samples"),
-        title="VAE: decoded samples z ~ N(0, I)",
-    )
-    grid, values = ae.latent_grid(vae, grid_size=15)
-    plot.latent_manifold(
-        grid,
-        values,
-        path=figure("vae_manifold"),
-        title="VAE latent manifold (Gaussian quantiles of z1, z2)",
-    )
-    plot.latent_scatter(
-        ae.encode(vae, x_test),
-        y_test,
-        path=figure("vae_latent"),
-        title="VAE code means of the test digits, by class",
-    )
+    vae_figures(vae, history, x_test, y_test, figure, seed)
     plot.latent_scatter(
         ae.latent_projection(ae.encode(models["dense"], x_test)),
         y_test,
@@ -271,14 +328,6 @@ def run(out_dir="out/autoencoders", smoke=False, seed=0, verbose=0):
         axis_labels=("PC1", "PC2"),
         title="Dense autoencoder codes (16-D), first two principal components",
     )
-    pairs = [(0, 1), (2, 3), (4, 5)]
-    plot.labelled_image_rows(
-        [ae.interpolate(vae, x_test[a], x_test[b], steps=10) for a, b in pairs],
-        [f"{y_test[a]} → {y_test[b]}" for a, b in pairs],
-        path=figure("vae_interpolation"),
-        title="VAE: straight lines in code space between two test digits",
-    )
-    plot.training_curves(history, path=figure("vae_training"), title="VAE: negative ELBO (nats)")
 
     # Features for a downstream task.
     probe_rows = ae.feature_comparison(
@@ -306,7 +355,12 @@ def run(out_dir="out/autoencoders", smoke=False, seed=0, verbose=0):
             supervised_layer="f6",
         )
         probe_rows.append(extra[-1])
-    vae_probe = ae.linear_probe(ae.encode(vae, x_train), y_train, ae.encode(vae, x_test), y_test)
+    vae_probe = kerasconv.transfer.linear_probe(
+        ae.encode(vae, x_train),
+        y_train,
+        test_features=ae.encode(vae, x_test),
+        test_labels=y_test,
+    ).mean
     probe_rows.insert(2, {"features": "VAE code mean (2-D)", "dimension": 2, "accuracy": vae_probe})
 
     sparse = models["sparse (dense, L1 1e-3)"]

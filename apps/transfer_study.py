@@ -145,26 +145,67 @@ def _fewshot_section(source, untrained, task, config, seed):
     return "\n".join(lines), data
 
 
+def draw_finetune_curves(curves, gradual_label, unfreeze_epoch, path, title):
+    """The fine-tuning curves, each visible: drawn here rather than with ``plot.accuracy_curves``.
+
+    With one colour per curve and the same solid line, three of them hid each other: the gradual
+    run *is* the frozen-backbone run until it unfreezes (same seed, same weights, same batches),
+    and the all-layers run sits on the same values. So each curve gets its own line style and
+    marker, the frozen run is drawn wide and pale underneath, and the gradual run starts at the
+    epoch where it leaves the frozen one (a dotted vertical line marks the unfreezing).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    styles = [
+        dict(color="C0", linestyle="-", linewidth=5.0, alpha=0.35, marker=None, zorder=1),
+        dict(color="C1", linestyle="-", linewidth=1.2, marker="s", markersize=3, zorder=2),
+        dict(color="C2", linestyle="--", linewidth=1.4, marker="^", markersize=3.5, zorder=3),
+        dict(color="C3", linestyle=":", linewidth=2.0, marker="o", markersize=3, zorder=4),
+        dict(color="C4", linestyle="-", linewidth=1.0, marker="x", markersize=3.5, zorder=2),
+    ]
+    figure, axis = plt.subplots(figsize=(6.4, 3.8))
+    for index, (label, values) in enumerate(curves.items()):
+        values = 100 * np.asarray(values, dtype="float64")
+        epochs = np.arange(1, len(values) + 1)
+        if label == gradual_label:
+            # Until epoch `unfreeze_epoch` this is the frozen run, point for point.
+            epochs, values = epochs[unfreeze_epoch - 1 :], values[unfreeze_epoch - 1 :]
+            label = f"{label}; same as frozen before"
+        axis.plot(epochs, values, label=label, **styles[index % len(styles)])
+    axis.axvline(unfreeze_epoch + 0.5, color="0.5", linestyle=":", linewidth=1.0)
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("test accuracy (%)")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=6.5, loc="lower right")
+    axis.set_title(title, fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
 def _finetune_section(source, task, config, seed, figures):
     import numpy as np
 
     import kerasconv
     from kerasconv import transfer
     from kerasconv.transfer.tasks import per_class_subset
-    from kerasconv.visualize import plot
 
     x_train, y_train, x_test, y_test = task["target"]
     x_small, y_small = per_class_subset(x_train, y_train, config["finetune_per_class"], seed=seed)
     epochs = config["finetune_epochs"]
     half = max(1, epochs // 2)
+    gradual_label = f"new head on s4, gradual (all layers from epoch {half + 1})"
     rates = dict(head_learning_rate=0.05, backbone_learning_rate=0.005)
     variants = {
         "new head on s4, backbone frozen": dict(at="s4", freeze_up_to="all", **rates),
         "new head on f6 (the layer before last), all layers": dict(**rates),
         "new head on s4, all layers": dict(at="s4", **rates),
-        f"new head on s4, gradual (all layers from epoch {half + 1})": dict(
-            at="s4", freeze_up_to="all", unfreeze={half: "all"}, **rates
-        ),
+        gradual_label: dict(at="s4", freeze_up_to="all", unfreeze={half: "all"}, **rates),
     }
     seeds = [seed + offset for offset in config["finetune_seeds"]]
     results, curves = {}, {}
@@ -202,8 +243,10 @@ def _finetune_section(source, task, config, seed, figures):
         if run_seed == seeds[0]:
             curves["from scratch"] = history.history["val_accuracy"]
     results["from scratch (same architecture, same data, same recipe)"] = accuracies
-    plot.accuracy_curves(
+    draw_finetune_curves(
         curves,
+        gradual_label,
+        unfreeze_epoch=half,
         path=os.path.join(figures, "finetune.png"),
         title=f"Digits 5–9 from {len(x_small)} labelled images: test accuracy per epoch",
     )

@@ -8,7 +8,7 @@ explicit ``encoder`` and ``decoder`` sub-models and a bottleneck strictly smalle
 
 Uses: ``encode``, ``decode``, ``reconstruct``, ``denoise``, ``inpaint``, ``compress`` /
 ``decompress`` (bits per image at the bottleneck), ``sample``, ``interpolate``, ``latent_grid``;
-features for downstream tasks: ``feature_comparison`` (linear probes). See ``docs/autoencoders.md``.
+features for downstream tasks: ``feature_comparison`` (``kerasconv.transfer.linear_probe``). See ``docs/autoencoders.md``.
 
 >>> import kerasconv
 >>> x, _ = kerasconv.data.load_arrays("digits", "train", image_size=28)
@@ -18,25 +18,16 @@ features for downstream tasks: ``feature_comparison`` (linear probes). See ``doc
 (4, 28, 28, 1)
 """
 
-from kerasconv.autoencoders.builders import (
-    VAE,
-    Autoencoder,
-    ConvAutoencoder,
-    DenoisingAutoencoder,
-    DenseAutoencoder,
-    Sampling,
-    SparseAutoencoder,
-    VariationalAutoencoder,
-    bernoulli_reconstruction_loss,
-    code_bits,
-    kl_divergence,
-)
+from kerasconv.autoencoders.base import Autoencoder, code_bits
+from kerasconv.autoencoders.conv import ConvAutoencoder
+from kerasconv.autoencoders.denoising import DenoisingAutoencoder
+from kerasconv.autoencoders.dense import DenseAutoencoder
 from kerasconv.autoencoders.probe import (
     feature_comparison,
     latent_features,
-    linear_probe,
     supervised_twin,
 )
+from kerasconv.autoencoders.sparse import SparseAutoencoder
 from kerasconv.autoencoders.training import fit
 from kerasconv.autoencoders.uses import (
     CompressedImages,
@@ -56,6 +47,13 @@ from kerasconv.autoencoders.uses import (
     reconstruct,
     reconstruction_error,
     sample,
+)
+from kerasconv.autoencoders.variational import (
+    VAE,
+    Sampling,
+    VariationalAutoencoder,
+    bernoulli_reconstruction_loss,
+    kl_divergence,
 )
 
 __all__ = [
@@ -85,7 +83,6 @@ __all__ = [
     "latent_features",
     "latent_grid",
     "latent_projection",
-    "linear_probe",
     "make_mask",
     "mean_image_error",
     "reconstruct",

@@ -1,9 +1,10 @@
 """Autoencoder codes as features for a downstream task, measured with a linear probe.
 
 The lecture's caveat: "the best autoencoders do not work as well for feature extraction as
-supervised methods". ``feature_comparison`` measures it: a logistic-regression probe (a linear
-classifier, Alain & Bengio 2016's "linear classifier probes") is fitted on the training images'
-features and scored on the test images, for
+supervised methods". ``feature_comparison`` measures it: the package's linear probe
+(``kerasconv.transfer.linear_probe``, a softmax head on standardised features, Alain & Bengio
+2016's "linear classifier probes") is fitted on the training images' features and scored on the
+test images, for
 
 * the raw pixels (the reference a feature has to beat),
 * the autoencoder's code ``e(x)`` (learned without labels),
@@ -26,7 +27,7 @@ import numpy as np
 from kerasconv._validation import check_image_batch, check_int, check_labels, resolve_jit_compile
 from kerasconv.autoencoders.training import _check_autoencoder
 
-__all__ = ["feature_comparison", "latent_features", "linear_probe", "supervised_twin"]
+__all__ = ["feature_comparison", "latent_features", "supervised_twin"]
 
 
 def latent_features(model, x, batch_size=256):
@@ -34,47 +35,6 @@ def latent_features(model, x, batch_size=256):
     from kerasconv.autoencoders.uses import encode
 
     return encode(model, x, batch_size=batch_size)
-
-
-def _check_features(name, features, count=None):
-    features = np.asarray(features, "float32")
-    if features.ndim < 2:
-        raise ValueError(f"{name} must be (N, ...) features; got shape {features.shape}.")
-    features = features.reshape(len(features), -1)
-    if count is not None and len(features) != count:
-        raise ValueError(f"{name} has {len(features)} rows; expected {count}.")
-    if not np.all(np.isfinite(features)):
-        raise ValueError(f"{name} contains NaN or infinite values.")
-    return features
-
-
-def linear_probe(
-    train_features, train_labels, test_features, test_labels, regularization=1.0, max_iter=2000
-):
-    """Test accuracy of a multinomial logistic regression fitted on ``train_features``.
-
-    Features are standardised with the training statistics first, so the L2 penalty
-    (``1 / regularization``, scikit-learn's ``C``) treats every feature alike.
-    """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
-
-    train_features = _check_features("train_features", train_features)
-    test_features = _check_features("test_features", test_features)
-    if train_features.shape[1] != test_features.shape[1]:
-        raise ValueError(
-            f"train and test features differ in width: {train_features.shape[1]} and "
-            f"{test_features.shape[1]}."
-        )
-    train_labels = check_labels("train_labels", train_labels, len(train_features)).numpy()
-    test_labels = check_labels("test_labels", test_labels, len(test_features)).numpy()
-    if regularization <= 0:
-        raise ValueError(f"regularization must be > 0; got {regularization}.")
-    scaler = StandardScaler().fit(train_features)
-    classifier = LogisticRegression(C=regularization, max_iter=max_iter)
-    classifier.fit(scaler.transform(train_features), train_labels)
-    predictions = classifier.predict(scaler.transform(test_features))
-    return float(np.mean(predictions == test_labels))
 
 
 def supervised_twin(
@@ -139,6 +99,7 @@ def feature_comparison(
     twin_epochs=10,
     batch_size=256,
     seed=0,
+    method="softmax",
 ):
     """Linear-probe accuracy of raw pixels, the autoencoder's code and supervised features.
 
@@ -150,11 +111,16 @@ def feature_comparison(
             its last layer, i.e. the penultimate features). Images are resized to its input size.
         batch_size: images per forward pass.
         seed: seed for the twin's training.
+        method: the probe, ``"softmax"`` or ``"svm"`` (see ``kerasconv.transfer.linear_probe``);
+            it is trained on the training features and scored on the test features.
 
     Returns:
         A list of rows ``{"features", "dimension", "accuracy"}``, raw pixels first.
     """
     import keras
+
+    # Imported here: kerasconv.transfer imports kerasconv.models, which imports this package.
+    from kerasconv.transfer.probes import linear_probe
 
     _check_autoencoder(model)
     x_train = np.asarray(check_image_batch("x_train", x_train))
@@ -162,7 +128,13 @@ def feature_comparison(
     rows = []
 
     def add(label, train_features, test_features):
-        accuracy = linear_probe(train_features, y_train, test_features, y_test)
+        accuracy = linear_probe(
+            train_features,
+            y_train,
+            method=method,
+            test_features=test_features,
+            test_labels=y_test,
+        ).mean
         rows.append(
             {"features": label, "dimension": int(train_features.shape[1]), "accuracy": accuracy}
         )

@@ -23,7 +23,7 @@ __all__ = ["fit"]
 
 
 def _check_autoencoder(model):
-    from kerasconv.autoencoders.builders import Autoencoder
+    from kerasconv.autoencoders.base import Autoencoder
 
     if not isinstance(model, Autoencoder):
         raise TypeError(
@@ -74,7 +74,7 @@ def fit(
     """
     import keras
 
-    from kerasconv.autoencoders.builders import VariationalAutoencoder
+    from kerasconv.autoencoders.variational import VariationalAutoencoder
 
     model = _check_autoencoder(model)
     x = _check_images("x", x, model)

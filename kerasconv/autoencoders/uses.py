@@ -67,7 +67,7 @@ def _has_switches(model):
 
 
 def _is_variational(model):
-    from kerasconv.autoencoders.builders import VariationalAutoencoder
+    from kerasconv.autoencoders.variational import VariationalAutoencoder
 
     return isinstance(model, VariationalAutoencoder)
 
@@ -382,7 +382,7 @@ def compress(model, x, bits=8, low=None, high=None, batch_size=256):
 
     Example: a 16-value code at 8 bits is 128 bits per 28×28 digit instead of 6,272: a ratio of 49.
     """
-    from kerasconv.autoencoders.builders import code_bits
+    from kerasconv.autoencoders.base import code_bits
 
     x, _ = _images("x", x, model, allow_single=False)
     bits = check_int("bits", bits, minimum=1, maximum=16)

@@ -2,7 +2,10 @@
 into a linear SVM or softmax").
 
 ``linear_probe(features, labels)`` trains a linear classifier on a random, class-balanced split of
-the features and tests it on the rest, ``repeats`` times, and reports mean ± std accuracy.
+the features and tests it on the rest, ``repeats`` times, and reports mean ± std accuracy; with
+``test_features``/``test_labels`` it trains on all of ``features`` and tests on the given set once
+(a fixed train/test split, as ``kerasconv.autoencoders.feature_comparison`` uses). This is the
+package's one linear probe.
 ``probe_layers(model, layers, data)`` does it for every layer and builds the seed's table, whose
 point is that accuracy rises with depth.
 
@@ -190,6 +193,8 @@ def linear_probe(
     learning_rate=0.01,
     l2=1e-4,
     regularization=0.1,
+    test_features=None,
+    test_labels=None,
 ):
     """Accuracy of a linear classifier on ``features`` over ``repeats`` random splits.
 
@@ -202,6 +207,9 @@ def linear_probe(
         seed: seed of the splits.
         steps, learning_rate, l2: full-batch Adam steps, step size and weight penalty (softmax).
         regularization: the SVM's ``C``.
+        test_features, test_labels: a fixed test set (both or neither). The probe is then trained
+            on all of ``features`` and scored on it once; ``repeats`` and ``train_size`` are not
+            used.
 
     Returns:
         a ``ProbeResult`` (``str(result)`` gives ``"86.2 ± 0.8"``).
@@ -214,10 +222,15 @@ def linear_probe(
         1.0
     """
     check_choice("method", method, METHODS)
-    repeats = check_int("repeats", repeats, minimum=1)
-    train_size = _check_train_size(train_size)
-    features, encoded, _ = _check_features(features, labels)
-    masks = split_masks(encoded, repeats, train_size, seed)
+    if (test_features is None) != (test_labels is None):
+        raise ValueError("Pass both test_features and test_labels, or neither.")
+    if test_features is None:
+        repeats = check_int("repeats", repeats, minimum=1)
+        train_size = _check_train_size(train_size)
+        features, encoded, _ = _check_features(features, labels)
+        masks = split_masks(encoded, repeats, train_size, seed)
+    else:
+        features, encoded, masks = _fixed_split(features, labels, test_features, test_labels)
     if method == "softmax":
         steps = check_int("steps", steps, minimum=1)
         learning_rate = check_float("learning_rate", learning_rate, 0.0, strict_minimum=True)
@@ -230,6 +243,41 @@ def linear_probe(
     return ProbeResult(
         method, np.asarray(accuracies, dtype="float64"), features.shape[1], per_class
     )
+
+
+def _fixed_split(train_features, train_labels, test_features, test_labels):
+    """Stack a given train and test set into one ``(features, labels, masks)`` with one split."""
+    train_features = np.asarray(train_features, dtype="float32")
+    test_features = np.asarray(test_features, dtype="float32")
+    train_features = train_features.reshape(len(train_features), -1)
+    test_features = test_features.reshape(len(test_features), -1)
+    if train_features.shape[1] != test_features.shape[1]:
+        raise ValueError(
+            f"features and test_features differ in width: {train_features.shape[1]} and "
+            f"{test_features.shape[1]}."
+        )
+    if len(train_features) == 0 or len(test_features) == 0:
+        raise ValueError("features and test_features must each hold at least one example.")
+    train_labels, test_labels = np.asarray(train_labels), np.asarray(test_labels)
+    if test_labels.ndim != 1 or len(test_labels) != len(test_features):
+        raise ValueError(
+            f"test_labels must be one class per test example, shape ({len(test_features)},); "
+            f"got {test_labels.shape}."
+        )
+    if train_labels.ndim != 1 or len(train_labels) != len(train_features):
+        raise ValueError(
+            f"labels must be one class per sample, shape ({len(train_features)},); "
+            f"got {train_labels.shape}."
+        )
+    features, encoded, _ = _check_features(
+        np.concatenate([train_features, test_features]),
+        np.concatenate([train_labels, test_labels]),
+    )
+    if len(np.unique(encoded[: len(train_features)])) < 2:
+        raise ValueError("a probe needs at least two classes in labels.")
+    masks = np.zeros((1, len(features)), dtype=bool)
+    masks[0, : len(train_features)] = True
+    return features, encoded, masks
 
 
 @dataclasses.dataclass

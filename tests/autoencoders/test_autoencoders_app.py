@@ -44,3 +44,30 @@ def test_app_smoke(tmp_path):
     )
     assert after > before  # even three smoke epochs raise the ELBO
     assert "| dense | 103,328 | 16 | 128 | 49.0 |" in report
+
+
+def test_interpolation_rows_run_between_the_named_classes(trained_vae, digits_28):
+    # The figure's "8 → 3" row must start at an 8 and end at a 3: endpoints are chosen by a rule
+    # (each class's most typical test image in code space), not by index.
+    import numpy as np
+
+    import kerasconv.autoencoders as ae
+
+    spec = importlib.util.spec_from_file_location("autoencoders_app", APP)
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    model = trained_vae[0]
+    x, y = np.asarray(digits_28[2]), np.asarray(digits_28[3])
+    pairs = app.interpolation_endpoints(model, x, y)
+    assert [(int(y[a]), int(y[b])) for a, b in pairs] == list(app.INTERPOLATION_PAIRS)
+    codes = ae.encode(model, x)
+    assert np.std(codes) > 0
+    for pair in pairs:
+        for index in pair:
+            members = y == y[index]
+            distances = np.sum(np.square(codes[members] - np.median(codes[members], 0)), 1)
+            assert np.sum(np.square(codes[index] - np.median(codes[members], 0))) == distances.min()
+    # A pair with an absent class is left out.
+    kept = y != 8
+    rest = app.interpolation_endpoints(model, x[kept], y[kept])
+    assert [(int(y[kept][a]), int(y[kept][b])) for a, b in rest] == [(0, 6), (1, 7)]

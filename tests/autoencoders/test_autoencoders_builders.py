@@ -13,6 +13,13 @@ import kerasconv.autoencoders as ae
 X = np.random.default_rng(0).random((3, 28, 28, 1)).astype("float32")
 
 
+def _assert_varies(reference, name=""):
+    """A comparison's reference must be finite and not constant (else equal maps prove nothing)."""
+    reference = np.asarray(reference, dtype="float64")
+    assert np.all(np.isfinite(reference)), name
+    assert float(np.std(reference)) > 1e-6, f"{name}: the reference is constant"
+
+
 def _small_models():
     return {
         "dense": ae.DenseAutoencoder(latent_dim=8, hidden_units=(32,)),
@@ -44,6 +51,7 @@ def test_every_builder_has_encoder_decoder_and_composes_exactly(small_models):
         assert isinstance(model.decoder, keras.Model), name
         full = np.asarray(model(X, training=False))
         assert full.shape == X.shape, name
+        _assert_varies(full, name)
         np.testing.assert_allclose(full, _composed(model, X), atol=1e-6, err_msg=name)
         assert full.min() >= 0.0 and full.max() <= 1.0, name  # sigmoid outputs
 
@@ -163,6 +171,7 @@ def test_sampling_layer_and_kl_by_hand():
 def test_keras_round_trip_of_every_kind(small_models, tmp_path):
     for name, model in small_models.items():
         path = tmp_path / f"{name}.keras"
+        _assert_varies(model(X, training=False), name)
         model.save(path)
         loaded = keras.saving.load_model(path)
         assert type(loaded) is type(model), name

@@ -1,21 +1,9 @@
-"""Codes as features: linear probes beside supervised features; sparsity of the sparse code."""
+"""Codes as features: linear probes (``kerasconv.transfer.linear_probe``, tested in
+tests/transfer) beside supervised features; sparsity of the sparse code."""
 
 import numpy as np
-import pytest
 
 import kerasconv.autoencoders as ae
-
-
-def test_linear_probe_on_hand_made_features():
-    rng = np.random.default_rng(0)
-    labels = rng.integers(0, 3, 300)
-    informative = np.eye(3)[labels] + 0.01 * rng.standard_normal((300, 3))
-    assert ae.linear_probe(informative[:200], labels[:200], informative[200:], labels[200:]) == 1.0
-    noise = rng.standard_normal((300, 5))
-    chance = ae.linear_probe(noise[:200], labels[:200], noise[200:], labels[200:])
-    assert chance < 0.6
-    with pytest.raises(ValueError, match="width"):
-        ae.linear_probe(noise[:200], labels[:200], informative[200:], labels[200:])
 
 
 def test_autoencoder_codes_are_weaker_than_supervised_features(trained_dense, digits_28):

@@ -6,6 +6,13 @@ import pytest
 import kerasconv.autoencoders as ae
 
 
+def _assert_varies(reference, name=""):
+    """A comparison's reference must be finite and not constant (else equal maps prove nothing)."""
+    reference = np.asarray(reference, dtype="float64")
+    assert np.all(np.isfinite(reference)), name
+    assert float(np.std(reference)) > 1e-6, f"{name}: the reference is constant"
+
+
 def test_reconstruction_far_below_the_mean_image_baseline(trained_dense, digits_28):
     x_train, _, x_test, _ = digits_28
     baseline = ae.mean_image_error(x_train, x_test)
@@ -17,6 +24,7 @@ def test_reconstruction_far_below_the_mean_image_baseline(trained_dense, digits_
 def test_encoder_then_decoder_equals_the_model(trained_dense, test_images):
     codes = ae.encode(trained_dense, test_images[:50])
     assert codes.shape == (50, 16)
+    _assert_varies(codes, "codes")
     np.testing.assert_allclose(
         ae.decode(trained_dense, codes), ae.reconstruct(trained_dense, test_images[:50]), atol=1e-5
     )
@@ -77,6 +85,9 @@ def test_interpolation_endpoints_are_the_reconstructions(trained_dense, test_ima
     path = ae.interpolate(trained_dense, test_images[0], test_images[1], steps=6)
     assert path.shape == (6, 28, 28, 1)
     ends = ae.reconstruct(trained_dense, test_images[:2])
+    _assert_varies(ends[0], "first reconstruction")
+    _assert_varies(ends[1], "last reconstruction")
+    assert np.abs(ends[0] - ends[1]).max() > 0.1  # two different digits: the ends differ
     np.testing.assert_allclose(path[0], ends[0], atol=1e-5)
     np.testing.assert_allclose(path[-1], ends[1], atol=1e-5)
 
@@ -112,6 +123,7 @@ def test_bad_inputs(trained_dense, test_images):
 def test_unpooling_model_needs_its_switches(test_images):
     model = ae.ConvAutoencoder(latent_dim=8, filters=(4, 4), up="unpool")
     parts = ae.encode(model, test_images[:3], with_switches=True)
+    _assert_varies(ae.reconstruct(model, test_images[:3]), "reconstructions")
     assert [p.shape for p in parts] == [(3, 8), (3, 7, 7, 4), (3, 14, 14, 4)]
     np.testing.assert_allclose(
         ae.decode(model, parts), ae.reconstruct(model, test_images[:3]), atol=1e-6

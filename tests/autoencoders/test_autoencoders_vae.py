@@ -7,6 +7,13 @@ import numpy as np
 import kerasconv.autoencoders as ae
 
 
+def _assert_varies(reference, name=""):
+    """A comparison's reference must be finite and not constant (else equal maps prove nothing)."""
+    reference = np.asarray(reference, dtype="float64")
+    assert np.all(np.isfinite(reference)), name
+    assert float(np.std(reference)) > 1e-6, f"{name}: the reference is constant"
+
+
 def test_elbo_improves_during_training(trained_vae):
     _, before, after, history = trained_vae
     # An untrained Bernoulli decoder outputs ≈ 0.5 everywhere: about 784 · ln 2 ≈ 543 nats.
@@ -21,6 +28,7 @@ def test_elbo_improves_during_training(trained_vae):
 def test_vae_is_deterministic_at_inference_and_composes(trained_vae, test_images):
     model = trained_vae[0]
     x = test_images[:20]
+    _assert_varies(ae.reconstruct(model, x), "reconstructions")
     np.testing.assert_array_equal(ae.reconstruct(model, x), ae.reconstruct(model, x))
     mean, _ = model.encoder(x)
     np.testing.assert_allclose(ae.reconstruct(model, x), model.decoder(mean), atol=1e-6)
@@ -34,6 +42,7 @@ def test_sampling_interpolation_and_manifold(trained_vae, test_images):
     np.testing.assert_array_equal(samples, ae.sample(model, 12, seed=3))
     assert not np.allclose(samples, ae.sample(model, 12, seed=4))
     grid, values = ae.latent_grid(model, grid_size=7)
+    _assert_varies(grid[3, 3], "the decoded prior mean")
     assert grid.shape == (7, 7, 28, 28, 1)
     np.testing.assert_allclose(values, -values[::-1], atol=1e-6)  # symmetric Gaussian quantiles
     # The centre of the grid is z = 0, the prior's mean.
@@ -45,6 +54,8 @@ def test_sampling_interpolation_and_manifold(trained_vae, test_images):
 def test_trained_vae_round_trip(trained_vae, test_images, tmp_path):
     model = trained_vae[0]
     path = tmp_path / "vae.keras"
+    _assert_varies(ae.reconstruct(model, test_images[:30]), "reconstructions")
+    _assert_varies(model.sample(4, seed=0), "samples")
     model.save(path)
     loaded = keras.saving.load_model(path)
     assert isinstance(loaded, ae.VariationalAutoencoder) and loaded.beta == 1.0

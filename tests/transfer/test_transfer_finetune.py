@@ -65,6 +65,10 @@ def test_grouped_optimizer_moves_each_group_at_its_own_rate():
         zip([v.path for v in model.trainable_weights], tape.gradient(loss, model.trainable_weights))
     )
     before = {v.path: v.numpy().copy() for v in model.trainable_weights}
+    # The reference steps are real ones: every gradient is finite and none is all zero.
+    for path, gradient in grads.items():
+        gradient = gradient.numpy()
+        assert np.all(np.isfinite(gradient)) and np.abs(gradient).max() > 0, path
     optimizer = GroupedOptimizer(
         [keras.optimizers.SGD(0.5), keras.optimizers.SGD(0.05)], [["predictions"], None]
     )

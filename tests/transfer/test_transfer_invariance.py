@@ -41,6 +41,7 @@ def test_curves_on_the_trained_lenet(trained_lenet, digits_32):
     np.testing.assert_allclose(study.distances["c1"][2], 0.0, atol=1e-6)
     np.testing.assert_allclose(study.distances["f6"][2], 0.0, atol=1e-6)
     own = trained_lenet.predict(x, verbose=0)[np.arange(6), y]
+    assert np.all(own > 0) and np.all(own <= 1)  # a real reference: probabilities, not zeros
     np.testing.assert_allclose(study.probabilities[2], own, rtol=1e-5)
     # Larger shifts move features further; a 6-pixel shift on a 32-pixel digit hurts.
     for layer in ("c1", "f6"):

@@ -1,5 +1,6 @@
 """Linear probes: exact behaviour on synthetic features, and the seed's claim on the real digits."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -46,6 +47,24 @@ def test_random_labels_stay_near_chance(method):
     assert 0.3 < result.mean < 0.7
 
 
+@pytest.mark.parametrize("method", ["softmax", "svm"])
+def test_fixed_split_trains_on_features_and_scores_the_given_test_set(method):
+    x, y = _blobs(per_class=40)
+    # Even rows train, odd rows test.
+    result = linear_probe(x[::2], y[::2], method=method, test_features=x[1::2], test_labels=y[1::2])
+    assert result.mean == 1.0 and len(result.accuracies) == 1
+    assert result.train_per_class == 20
+    # The score is on the given test set: with its labels shifted every prediction is wrong.
+    shifted = linear_probe(
+        x[::2], y[::2], method=method, test_features=x[1::2], test_labels=(y[1::2] + 1) % 3
+    )
+    assert shifted.mean == 0.0
+    with pytest.raises(ValueError, match="width"):
+        linear_probe(x[::2], y[::2], test_features=x[1::2, :5], test_labels=y[1::2])
+    with pytest.raises(ValueError, match="both"):
+        linear_probe(x, y, test_features=x)
+
+
 def test_softmax_probe_learns_a_linear_rule_exactly_like_logistic_regression():
     # Labels by the sign of one coordinate among nine of noise: the probe must find it.
     rng = np.random.default_rng(0)
@@ -60,6 +79,7 @@ def test_trained_top_features_beat_pixels_and_an_untrained_network(trained_lenet
     x_test, y_test = digits_32[2], digits_32[3]
     options = dict(repeats=3, train_size=5, seed=0, steps=200)
     trained = probe_layers(trained_lenet, ["input", "f6"], (x_test, y_test), **options)
+    keras.utils.set_random_seed(1)  # the untrained network's weights, the same on every run
     untrained = probe_layers(
         kerasconv.models.LeNet5(classes=10), ["f6"], (x_test, y_test), **options
     )
