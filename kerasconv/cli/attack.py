@@ -26,7 +26,12 @@ def register(subparsers):
     parser.add_argument("--target", type=int, default=None, help="target class (targeted)")
     parser.add_argument("--amplify", type=float, default=10.0, help="difference gain (10)")
     parser.add_argument("--out", default="out/attack", help="output folder")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of random starts and restarts (default: %(default)s)",
+    )
     parser.set_defaults(func=run)
 
 

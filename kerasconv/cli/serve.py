@@ -48,8 +48,8 @@ def register(subparsers):
         "--model_base_path",
         "--model-base-path",
         default="",
-        help="folder of integer version folders (required without --model_config_file; "
-        "default: %(default)r)",
+        help="folder of integer version folders (default: %(default)r; required unless a model "
+        "config file is given)",
     )
     add(
         "--model_config_file",
