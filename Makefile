@@ -53,7 +53,9 @@ test: install browser lint
 	@$(MAKE) --no-print-directory datasets DATASETS_OPTIONAL=1
 	$(BIN)/python -m pytest -q --durations=15
 
+# The benchmark's peers (CleverHans, ART) come from the `bench` extra.
 bench: install
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python -m benchmarks.run
 
 clean:
