@@ -50,41 +50,8 @@ def _latency(call, count, warmup=5):
     return _percentiles(times)
 
 
-def _throughput(make_call, total, clients=CLIENTS):
-    """Requests per second when ``clients`` threads share ``total`` requests."""
-    remaining = [total]
-    lock = threading.Lock()
-    errors = []
-
-    def worker():
-        call, close = make_call()
-        try:
-            call()  # warm connection
-            while True:
-                with lock:
-                    if remaining[0] <= 0:
-                        return
-                    remaining[0] -= 1
-                call()
-        except Exception as error:  # noqa: BLE001 - reported in the result
-            errors.append(repr(error))
-        finally:
-            close()
-
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise RuntimeError(f"{len(errors)} client errors, first: {errors[0]}")
-    return total / elapsed
-
-
-def _concurrent_latency(make_call, total=1000, clients=16):
-    """Per-request latencies (p50, p99 in ms) when ``clients`` threads share ``total`` requests."""
+def _run_clients(make_call, total, clients):
+    """``clients`` threads share ``total`` requests; returns ``(per-request seconds, wall seconds)``."""
     remaining = [total]
     lock = threading.Lock()
     seconds, errors = [], []
@@ -117,6 +84,18 @@ def _concurrent_latency(make_call, total=1000, clients=16):
     elapsed = time.perf_counter() - start
     if errors:
         raise RuntimeError(f"{len(errors)} client errors, first: {errors[0]}")
+    return seconds, elapsed
+
+
+def _throughput(make_call, total, clients=CLIENTS):
+    """Requests per second when ``clients`` threads share ``total`` requests."""
+    _, elapsed = _run_clients(make_call, total, clients)
+    return total / elapsed
+
+
+def _concurrent_latency(make_call, total=1000, clients=16):
+    """Per-request latencies (p50, p99 in ms) when ``clients`` threads share ``total`` requests."""
+    seconds, elapsed = _run_clients(make_call, total, clients)
     p50, p99 = _percentiles(seconds)
     slow = sum(1 for value in seconds if value > 0.15) / len(seconds)
     return p50, p99, total / elapsed, slow
