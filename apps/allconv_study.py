@@ -1,22 +1,34 @@
-"""Springenberg et al.'s all-convolutional study on the real digits: one command, one report.
+"""Springenberg et al.'s all-convolutional table on Fashion-MNIST: one command, one report.
 
-Trains Model C, Strided-CNN-C, ConvPool-CNN-C and All-CNN-C (kerasconv.models.allconv) on the same
-real data — scikit-learn's handwritten digits at 32×32, one channel — with the same recipe, and
-writes the error table in the form of the lecture notes' (Model | error | # params), beside the
-paper's CIFAR-10 errors, plus the validation-accuracy curves.
+Issue 17, point 5. Trains Model C, Strided-CNN-C, ConvPool-CNN-C and All-CNN-C
+(``kerasconv.models.allconv``) on Fashion-MNIST at 32×32×1 with one recipe
+(``kerasconv.training.train``: SGD with momentum 0.9, learning rate 0.01 — the smallest of the
+paper's grid {0.25, 0.1, 0.05, 0.01}, used for all four, not tuned —, cosine schedule, weight decay
+5e-4; ``kerasconv.data.augmentation``: translations of 10% and horizontal flips) and the paper's
+dropout (20% on the input, 50% after each size reduction), at a quarter of the paper's width (24/48
+filters instead of 96/192) so that it fits a CPU, and writes the table in the paper's form
+(Model | Error (%) | # parameters) beside the paper's CIFAR-10 errors, plus the test-accuracy curves.
 
 Run::
 
-    python apps/allconv_study.py --out out/allconv_study       # the study (a few minutes on a CPU)
-    python apps/allconv_study.py --smoke --out /tmp/allconv     # well under a minute, for the tests
+    python -m apps.allconv_study --full                  # the study (see --estimate)
+    python -m apps.allconv_study --full --estimate       # time a few steps, print the estimate
+    python -m apps.allconv_study                         # quick: 12,000 images, 3 epochs
+    python -m apps.allconv_study --smoke --out /tmp/ac   # seconds (the tests)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
+
+if __package__ in (None, ""):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from apps import _fashion_study as fs  # noqa: E402
 
 VARIANTS = ("model_c", "strided_cnn_c", "convpool_cnn_c", "all_cnn_c")
 LABELS = {
@@ -27,124 +39,175 @@ LABELS = {
 }
 # Springenberg et al. 2015, Table 3 (CIFAR-10 without augmentation), as quoted in the notes.
 PAPER_ERROR = {"model_c": 9.74, "strided_cnn_c": 10.19, "convpool_cnn_c": 9.31, "all_cnn_c": 9.08}
+LEARNING_RATE = 0.01
 
-FULL = dict(image_size=32, width_multiplier=0.5, epochs=12, dropout=0.25)
-SMOKE = dict(image_size=16, width_multiplier=0.125, epochs=2, dropout=0.0)
+SETTINGS = {
+    "full": dict(
+        train=None, test=None, width=0.25, epochs=20, batch=128, dropout=0.5, input_dropout=0.2
+    ),
+    "quick": dict(
+        train=12_000, test=10_000, width=0.25, epochs=3, batch=128, dropout=0.5, input_dropout=0.2
+    ),
+    "smoke": dict(
+        train=512, test=256, width=0.0625, epochs=1, batch=64, dropout=0.0, input_dropout=0.0
+    ),
+}
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=os.path.join("out", "allconv_study"))
+    parser = argparse.ArgumentParser(prog="allconv_study", description=__doc__.splitlines()[0])
+    fs.add_setting_arguments(parser, os.path.join("out", "allconv_study"))
     parser.add_argument("--epochs", type=int, default=None, help="training epochs per model")
-    parser.add_argument("--smoke", action="store_true", help="tiny settings (well under a minute)")
-    parser.add_argument("--seed", type=int, default=0)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.epochs is not None and args.epochs < 1:
+        parser.exit(2, "allconv_study: error: --epochs must be >= 1\n")
+    args.seed_list = fs.parse_seeds(args.seeds, "allconv_study")
+    return args
 
 
-def run(settings, out, seed=0):
-    """Train the four nets; return rows ``{variant, error, params, paper_params, curve}``."""
-    import keras
-    import numpy as np
-
+def build(variant, settings, seed):
     import kerasconv
 
-    size = settings["image_size"]
-    x_train, y_train = kerasconv.data.load_arrays("digits", "train", image_size=32)
-    x_test, y_test = kerasconv.data.load_arrays("digits", "test", image_size=32)
-    if size != 32:
-        step = 32 // size
-        x_train, x_test = x_train[:, ::step, ::step], x_test[:, ::step, ::step]
-    rows = []
+    kerasconv.training.reproducible(seed)
+    return kerasconv.models.create(
+        variant,
+        input_shape=(32, 32, 1),
+        classes=10,
+        width_multiplier=settings["width"],
+        dropout=settings["dropout"],
+        input_dropout=settings["input_dropout"],
+    )
+
+
+def run(settings, seeds, data):
+    """Train the four nets once per seed; ``{variant: [ {seed, error, curve, seconds} ]}``."""
+    import kerasconv
+
+    x_train, y_train, x_test, y_test = data
+    results = {}
+    for seed in seeds:
+        for variant in VARIANTS:
+            model = build(variant, settings, seed)
+            started = time.time()
+            history = kerasconv.training.train(
+                model,
+                (x_train, y_train),
+                (x_test, y_test),
+                epochs=settings["epochs"],
+                batch_size=settings["batch"],
+                learning_rate=LEARNING_RATE,
+                weight_decay=5e-4,
+                schedule="cosine",
+                augment=fs.recipe_augmentation(seed),
+                seed=seed,
+                verbose=0,
+            )
+            curve = [float(v) for v in history.history["val_accuracy"]]
+            results.setdefault(variant, []).append(
+                {
+                    "seed": seed,
+                    "error": 100.0 * (1.0 - curve[-1]),
+                    "curve": curve,
+                    "params": kerasconv.models.count_trainable(model),
+                    "paper_params": kerasconv.models.get_info(variant).params,
+                    "seconds": time.time() - started,
+                }
+            )
+            print(
+                f"{LABELS[variant]:>15}, seed {seed}: test error {results[variant][-1]['error']:.2f}% "
+                f"({results[variant][-1]['seconds']:.0f} s)",
+                flush=True,
+            )
+    return results
+
+
+def estimate(settings, seeds, sample):
+    x, y = sample[0], sample[1]
+    train_size = settings["train"] or fs.TRAIN_SIZE
+    total, parts = 0.0, []
     for variant in VARIANTS:
-        keras.utils.set_random_seed(seed)
-        model = kerasconv.models.create(
-            variant,
-            input_shape=(size, size, 1),
-            classes=10,
-            width_multiplier=settings["width_multiplier"],
-            dropout=settings["dropout"],
-            input_dropout=0.0,
+        seconds = fs.seconds_per_step(build(variant, settings, 0), x, y, settings["batch"])
+        per_epoch = (
+            seconds * train_size / settings["batch"] * (1 + 0.33 * fs.TEST_SIZE / train_size)
         )
-        started = time.time()
-        # No batch norm in these nets: Adam starts them reliably where plain SGD often stalls.
-        history = kerasconv.training.train(
-            model,
-            (x_train, y_train),
-            (x_test, y_test),
-            epochs=settings["epochs"],
-            batch_size=32,
-            optimizer="adam",
-            learning_rate=0.003,
-            weight_decay=0.0,
-            seed=seed,
-            verbose=0,
-        )
-        predictions = np.argmax(model.predict(x_test, verbose=0), axis=-1)
-        rows.append(
-            {
-                "variant": variant,
-                "error": 100.0 * float(np.mean(predictions != y_test)),
-                "params": kerasconv.models.count_trainable(model),
-                "paper_params": kerasconv.models.get_info(variant).params,
-                "curve": list(history.history.get("val_accuracy", [])),
-                "seconds": time.time() - started,
-            }
-        )
-        print(f"{LABELS[variant]:>15}: test error {rows[-1]['error']:.2f}%", flush=True)
-    return rows
+        total += per_epoch * settings["epochs"] * len(seeds)
+        parts.append(f"{LABELS[variant]} {per_epoch:.0f} s/epoch")
+    parts.append(f"{settings['epochs']} epochs × {len(seeds)} seed(s)")
+    return total, parts
 
 
-def write_report(rows, settings, out):
+def write_report(results, settings, setting, command, out, machine_line, wall):
     from kerasconv.visualize import plot
 
     os.makedirs(out, exist_ok=True)
     figure = "allconv_curves.png"
+    seeds = [r["seed"] for r in results[VARIANTS[0]]]
     plot.accuracy_curves(
-        {LABELS[row["variant"]]: row["curve"] for row in rows},
+        {f"{LABELS[v]} (seed {r['seed']})": r["curve"] for v, rs in results.items() for r in rs},
         path=os.path.join(out, figure),
-        title="All-convolutional family on the digits: validation accuracy",
+        title=f"All-convolutional family on Fashion-MNIST ({setting}): test accuracy",
     )
+    train_text = f"{settings['train']:,}" if settings["train"] else "all 60,000"
+    test_text = f"{settings['test']:,}" if settings["test"] else "all 10,000"
     lines = [
-        "# Striving for simplicity: the all-convolutional family on the real digits",
+        "# Striving for simplicity: the all-convolutional family on Fashion-MNIST",
         "",
-        "Springenberg et al. 2015 replace max pooling by strided convolutions. The four nets of",
-        "the lecture notes' table, trained with the same recipe (Adam 0.003, cosine schedule,",
-        f"batch 32, {settings['epochs']} epochs) on scikit-learn's digits "
-        f"({settings['image_size']}×{settings['image_size']}×1, 1,437 training / 360 test images),",
-        f"filters scaled by {settings['width_multiplier']} (96/192 in the paper).",
+        "Springenberg et al. 2015 replace max pooling by strided convolutions and find All-CNN-C "
+        "as good as or better than the nets with pooling (CIFAR-10, Table 3).",
         "",
-        "| Model | Error (digits, this run) | # params (this run) | Error (CIFAR-10, paper) "
-        "| # params (CIFAR-10 width) |",
+        f"Setting **{setting}**: {train_text} training / {test_text} test images at 32×32×1, "
+        f"filters × {settings['width']} ({round(96 * settings['width'])}/"
+        f"{round(192 * settings['width'])} instead of 96/192), {settings['epochs']} epoch(s), "
+        f"batch {settings['batch']}, SGD momentum 0.9, learning rate {LEARNING_RATE} with a cosine "
+        f"schedule, weight decay 5e-4, translations and flips, dropout {settings['input_dropout']} "
+        f"on the input and {settings['dropout']} after each size reduction.",
+        "",
+        f"Command: `{command}`  ",
+        f"Machine: {machine_line}; wall time {wall:.0f} s.",
+        "",
+        "| Model | Error (%) (Fashion-MNIST, this run) | # parameters (this width) "
+        "| Error (%) (CIFAR-10, paper) | # parameters (paper width) |",
         "|---|---:|---:|---:|---:|",
     ]
-    for row in rows:
+    for variant, rs in results.items():
         lines.append(
-            f"| {LABELS[row['variant']]} | {row['error']:.2f}% | {row['params']:,} "
-            f"| {PAPER_ERROR[row['variant']]:.2f}% | ≈ {row['paper_params'] / 1e6:.2f} M |"
+            f"| {LABELS[variant]} | {fs.pm([r['error'] for r in rs], 1, 2)} | {rs[0]['params']:,} "
+            f"| {PAPER_ERROR[variant]:.2f} | ≈ {rs[0]['paper_params'] / 1e6:.2f} M |"
         )
     lines += [
         "",
-        "The notes' table gives ≈1.3 M / 1.3 M / 1.4 M / 1.4 M parameters; counting Model C's",
-        "layers gives 0.95 M (Strided-CNN-C the same; the two others 1.37 M).",
+        f"Errors are mean ± standard deviation over seeds {', '.join(map(str, seeds))} where "
+        "more than one. The notes' table gives ≈1.3 M / 1.3 M / 1.4 M / 1.4 M parameters; "
+        "counting Model C's layers gives 0.95 M (Strided-CNN-C the same; the two others 1.37 M).",
         "",
-        f"![validation accuracy per epoch]({figure})",
+        f"![test accuracy per epoch]({figure})",
         "",
     ]
     with open(os.path.join(out, "report.md"), "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines))
+    with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as handle:
+        json.dump({"setting": setting, "settings": settings, "results": results}, handle, indent=1)
     return os.path.join(out, "report.md")
 
 
 def main(argv=None):
     args = parse_args(argv)
-    settings = dict(SMOKE if args.smoke else FULL)
+    setting = fs.setting_name(args)
+    settings = dict(SETTINGS[setting])
     if args.epochs is not None:
-        if args.epochs < 1:
-            print("allconv_study: error: --epochs must be >= 1", file=sys.stderr)
-            return 2
         settings["epochs"] = args.epochs
-    rows = run(settings, args.out, seed=args.seed)
-    path = write_report(rows, settings, args.out)
+    command = "python -m apps.allconv_study " + " ".join(argv if argv is not None else sys.argv[1:])
+    started = time.time()
+    if args.estimate:
+        total, parts = estimate(settings, args.seed_list, fs.load_fashion(1024, 256))
+        print(fs.estimate_line(f"allconv_study ({setting})", total, parts))
+        return 0
+    machine_line = fs.machine()
+    data = fs.load_fashion(settings["train"], settings["test"])
+    results = run(settings, args.seed_list, data)
+    path = write_report(
+        results, settings, setting, command.strip(), args.out, machine_line, time.time() - started
+    )
     print(f"report: {path}")
     return 0
 

@@ -1,61 +1,138 @@
-"""Loss landscapes of a CIFAR ResNet with and without skip connections, trained on the real digits.
+"""Residual learning on Fashion-MNIST: training error of plain vs residual nets, and their loss surfaces.
 
-Reproduces the seeds' figure (Li et al. 2018, Fig. 1: ResNet-56 with / without skip connections)
-at a size a CPU can afford: He et al.'s CIFAR ResNet-20 and its plain counterpart (same layers and
-parameter count, no shortcuts) are trained on scikit-learn's digits at 32×32, then
+Issue 17, point 7. He et al.'s CIFAR nets (``kerasconv.models.CIFARResNet``) at two depths, with
+and without shortcuts — plain-20, plain-56, ResNet-20 and ResNet-56 in the full setting, at half
+He et al.'s width (8/16/32 filters instead of 16/32/64) so that they fit a CPU — are trained on
+Fashion-MNIST at 32×32 with the package's recipe (``kerasconv.training.train``: SGD momentum 0.9,
+learning rate 0.1 with a cosine schedule, weight decay 5e-4; translations and flips). Then
 
-* the 2-D loss surface around each solution along two filter-normalised random directions is
-  drawn side by side (contours and 3-D surfaces, log scale, same ranges), and
-* the loss along the straight line from the initial to the trained weights (Goodfellow et al.
-  2014) is drawn for both.
+* **training-error curves** (He et al. 2016, Fig. 1): the error on the training batches as they
+  are trained on (as He et al. plot it), averaged over windows of steps. The paper: the deeper
+  plain net has the *higher* training error (degradation); the deeper ResNet the lower;
+* **2-D loss surfaces** (Li et al. 2018, Fig. 1) of the deeper plain net and ResNet around their
+  solutions, along two filter-normalised random directions, on training images (contours and 3-D
+  surfaces, log scale, the same ranges). The paper: the plain-56 surface is chaotic and sharp, the
+  ResNet-56 one wide and convex;
+* the loss on the straight line from the initial to the trained weights (Goodfellow et al. 2014).
 
-Writes ``surfaces.png``, ``interpolation.png``, ``surfaces.npz`` and ``report.md`` to ``--out``.
+Writes ``training_error.png``, ``surfaces.png``, ``interpolation.png``, ``surfaces.npz``,
+``results.json`` and ``report.md`` to ``--out``.
 
-    python apps/loss_landscape.py                # full run (several minutes on a CPU)
-    python apps/loss_landscape.py --smoke        # a tiny run (< 60 s) that checks the pipeline
+    python -m apps.loss_landscape --full               # the study (see --estimate)
+    python -m apps.loss_landscape --full --estimate    # time a few steps, print the estimate
+    python -m apps.loss_landscape                      # quick: 12,000 images, 2 epochs
+    python -m apps.loss_landscape --smoke              # seconds (the tests)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
 
+if __package__ in (None, ""):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from apps import _fashion_study as fs  # noqa: E402
+
+LEARNING_RATE = 0.1
+SETTINGS = {
+    "full": dict(
+        train=None, test=None, depths=(20, 56), width=8, epochs=10, batch=128, every=50,
+        resolution=21, range=1.0, samples=1000,
+    ),
+    "quick": dict(
+        train=12_000, test=2_000, depths=(20, 56), width=8, epochs=2, batch=128, every=10,
+        resolution=11, range=1.0, samples=500,
+    ),
+    "smoke": dict(
+        train=384, test=128, depths=(8, 14), width=2, epochs=2, batch=32, every=3,
+        resolution=3, range=1.0, samples=64,
+    ),
+}  # fmt: skip
+
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default="out/loss_landscape", help="output folder")
-    parser.add_argument("--smoke", action="store_true", help="tiny settings, < 60 s")
-    parser.add_argument("--depth", type=int, default=20, help="6n + 2 (20 as default)")
-    parser.add_argument("--width", type=int, default=16, help="filters of the first stage")
-    parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--resolution", type=int, default=13, help="grid points per axis")
-    parser.add_argument("--range", type=float, default=1.0, help="coefficients in [-range, range]")
-    parser.add_argument("--samples", type=int, default=256, help="test digits for the surfaces")
-    parser.add_argument("--seed", type=int, default=0)
+    parser = argparse.ArgumentParser(prog="loss_landscape", description=__doc__.splitlines()[0])
+    fs.add_setting_arguments(parser, os.path.join("out", "loss_landscape"))
+    parser.add_argument("--epochs", type=int, default=None, help="override the setting's epochs")
+    parser.add_argument("--width", type=int, default=None, help="first-stage filters (He: 16)")
     args = parser.parse_args(argv)
-    if args.smoke:
-        args.depth, args.width, args.epochs = 8, 4, 1
-        args.resolution, args.samples = 3, 64
+    for name in ("epochs", "width"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.exit(2, f"loss_landscape: error: --{name} must be >= 1\n")
+    args.seed_list = fs.parse_seeds(args.seeds, "loss_landscape")
     return args
 
 
-def _train(model, x_train, y_train, epochs, seed, limit):
+def label(depth, shortcuts):
+    return f"{'ResNet' if shortcuts else 'plain'}-{depth}"
+
+
+def build(depth, shortcuts, width, seed):
     import kerasconv
 
-    kerasconv.training.train(
-        model,
-        (x_train[:limit], y_train[:limit]),
-        epochs=epochs,
-        batch_size=64,
-        learning_rate=0.05,
-        seed=seed,
-        verbose=0,
+    kerasconv.training.reproducible(seed)
+    return kerasconv.models.CIFARResNet(
+        depth=depth, shortcuts=shortcuts, width=width, input_shape=(32, 32, 1), classes=10
     )
 
 
-def _sharpness(surface):
+def _training_error_callback(every, batch_size, train_size):
+    """Training error over windows of ``every`` steps, from Keras's running epoch accuracy."""
+    import keras
+
+    class TrainingErrorEvery(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.step, self.steps, self.errors = 0, [], []
+            self.correct = self.seen = 0.0  # in the current window
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_correct = self.epoch_seen = 0.0
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.step += 1
+            # Keras's accuracy is the mean over the epoch's samples so far: recover the counts.
+            seen = float(min((batch + 1) * batch_size, train_size))
+            correct = float(logs["accuracy"]) * seen
+            self.correct += correct - self.epoch_correct
+            self.seen += seen - self.epoch_seen
+            self.epoch_correct, self.epoch_seen = correct, seen
+            if self.step % every == 0:
+                self.steps.append(self.step)
+                self.errors.append(1.0 - self.correct / self.seen)
+                self.correct = self.seen = 0.0
+
+    return TrainingErrorEvery()
+
+
+def train(model, settings, data, seed):
+    import kerasconv
+
+    x_train, y_train, x_test, y_test = data
+    callback = _training_error_callback(settings["every"], settings["batch"], len(x_train))
+    history = kerasconv.training.train(
+        model,
+        (x_train, y_train),
+        (x_test, y_test),
+        epochs=settings["epochs"],
+        batch_size=settings["batch"],
+        learning_rate=LEARNING_RATE,
+        weight_decay=5e-4,
+        schedule="cosine",
+        augment=fs.recipe_augmentation(seed),
+        seed=seed,
+        callbacks=[callback],
+        verbose=0,
+    )
+    return callback.steps, callback.errors, [float(v) for v in history.history["val_accuracy"]]
+
+
+def sharpness(surface):
     """Mean loss on the grid's outer ring minus the centre loss: how fast the loss rises."""
     import numpy as np
 
@@ -64,75 +141,128 @@ def _sharpness(surface):
     return float(ring.mean() - loss[loss.shape[0] // 2, loss.shape[1] // 2])
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    started = time.time()
-    import keras
+def run(settings, seeds, data):
+    """Train every net per seed; the surfaces of the deepest pair for the first seed."""
     import numpy as np
 
     import kerasconv
-    from kerasconv.models.resnet import CIFARResNet
+
+    x_train, y_train = data[0], data[1]
+    evaluation = (x_train[: settings["samples"]], y_train[: settings["samples"]])
+    deepest = max(settings["depths"])
+    results, surfaces, lines = {}, {}, {}
+    for seed in seeds:
+        for shortcuts in (False, True):
+            for depth in settings["depths"]:
+                name = label(depth, shortcuts)
+                model = build(depth, shortcuts, settings["width"], seed)
+                initial = kerasconv.visualize.model_state(model)
+                started = time.time()
+                steps, errors, test_curve = train(model, settings, data, seed)
+                entry = {
+                    "seed": seed,
+                    "steps": steps,
+                    "train_error": errors,
+                    "test_error": 1.0 - test_curve[-1],
+                    "params": kerasconv.models.count_trainable(model),
+                    "train_seconds": time.time() - started,
+                }
+                if depth == deepest and seed == seeds[0]:
+                    started = time.time()
+                    surface = kerasconv.visualize.loss_surface(
+                        model,
+                        evaluation,
+                        x_range=(-settings["range"], settings["range"]),
+                        y_range=(-settings["range"], settings["range"]),
+                        resolution=settings["resolution"],
+                        seed=seed,
+                    )
+                    surfaces[name] = surface
+                    lines[name] = kerasconv.visualize.interpolate_loss(
+                        model, initial, model, evaluation, alphas=np.linspace(0.0, 1.25, 11)
+                    )
+                    centre = surface["loss"][surface["loss"].shape[0] // 2][
+                        surface["loss"].shape[1] // 2
+                    ]
+                    entry.update(
+                        sharpness=sharpness(surface),
+                        centre_loss=float(centre),
+                        surface_seconds=time.time() - started,
+                    )
+                results.setdefault(name, []).append(entry)
+                print(
+                    f"{name}, seed {seed}: final training error {100 * errors[-1]:.1f}%, test "
+                    f"error {100 * entry['test_error']:.1f}% ({entry['train_seconds']:.0f} s)",
+                    flush=True,
+                )
+    return results, surfaces, lines
+
+
+def estimate(settings, seeds, sample):
+    x, y = sample[0], sample[1]
+    train_size = settings["train"] or fs.TRAIN_SIZE
+    test_size = settings["test"] or fs.TEST_SIZE
+    total, parts = 0.0, []
+    for shortcuts in (False, True):
+        for depth in settings["depths"]:
+            model = build(depth, shortcuts, settings["width"], 0)
+            step = fs.seconds_per_step(model, x, y, settings["batch"])
+            per_image_forward = step / settings["batch"] / 3
+            per_epoch = step * train_size / settings["batch"] + per_image_forward * test_size
+            seconds = per_epoch * settings["epochs"] * len(seeds)
+            if depth == max(settings["depths"]):
+                points = settings["resolution"] ** 2 + 11
+                seconds += per_image_forward * points * settings["samples"]
+            total += seconds
+            parts.append(f"{label(depth, shortcuts)} {per_epoch:.0f} s/epoch")
+    parts.append(
+        f"{settings['epochs']} epochs × {len(seeds)} seed(s); surfaces "
+        f"{settings['resolution']}² points × {settings['samples']} images"
+    )
+    return total, parts
+
+
+def final_error(entry, windows=3):
+    """The training error over the last ``windows`` windows (less noisy than the last one)."""
+    import numpy as np
+
+    return float(np.mean(entry["train_error"][-windows:]))
+
+
+def write_report(results, surfaces, lines_, settings, setting, command, out, machine_line, wall):
+    import numpy as np
+
     from kerasconv.visualize import plot
 
-    os.makedirs(args.out, exist_ok=True)
-    x_train, y_train = kerasconv.data.load_arrays("digits", "train", image_size=32)
-    x_test, y_test = kerasconv.data.load_arrays("digits", "test", image_size=32)
-    limit = 320 if args.smoke else len(x_train)
-    evaluation = (x_test[: args.samples], y_test[: args.samples])
-
-    rows, surfaces, curves = [], {}, {}
-    for shortcuts in (True, False):
-        keras.utils.set_random_seed(args.seed)
-        model = CIFARResNet(
-            depth=args.depth,
-            shortcuts=shortcuts,
-            width=args.width,
-            input_shape=(32, 32, 1),
-            classes=10,
-        )
-        label = f"{'ResNet' if shortcuts else 'plain net'}-{args.depth}"
-        initial = kerasconv.visualize.model_state(model)
-        t0 = time.time()
-        _train(model, x_train, y_train, args.epochs, args.seed, limit)
-        train_seconds = time.time() - t0
-        accuracy = float(np.mean(model.predict(x_test, verbose=0).argmax(-1) == y_test))
-        t0 = time.time()
-        surface = kerasconv.visualize.loss_surface(
-            model,
-            evaluation,
-            x_range=(-args.range, args.range),
-            y_range=(-args.range, args.range),
-            resolution=args.resolution,
-            seed=args.seed,
-        )
-        surfaces[label] = surface
-        curves[label] = kerasconv.visualize.interpolate_loss(
-            model,
-            initial,
-            model,
-            evaluation,
-            alphas=np.linspace(0.0, 1.25, 11 if args.smoke else 26),
-        )
-        rows.append(
-            (label, model.count_params(), accuracy, surface, train_seconds, time.time() - t0)
-        )
-        print(
-            f"{label}: test accuracy {accuracy:.3f}, sharpness {_sharpness(surface):.3f}",
-            flush=True,
-        )
-
+    os.makedirs(out, exist_ok=True)
+    seeds = [r["seed"] for r in next(iter(results.values()))]
+    fs.line_figure(
+        {
+            f"{name} (seed {r['seed']})": (r["steps"], 100 * np.asarray(r["train_error"]))
+            for name, rs in results.items()
+            for r in rs
+        },
+        os.path.join(out, "training_error.png"),
+        title=f"Training error on Fashion-MNIST ({setting}; width {settings['width']}, "
+        f"mean over windows of {settings['every']} steps)",
+        xlabel=f"training step (batch {settings['batch']})",
+        ylabel="training error (%)",
+        log_y=True,
+    )
+    deepest = max(settings["depths"])
     plot.loss_surfaces(
         surfaces,
-        path=os.path.join(args.out, "surfaces.png"),
-        title=f"Loss surfaces on the digits, filter-normalised directions (depth {args.depth})",
+        path=os.path.join(out, "surfaces.png"),
+        title=f"Loss surfaces on Fashion-MNIST training images, filter-normalised directions "
+        f"(depth {deepest}, width {settings['width']})",
     )
     plot.interpolation_curves(
-        curves,
-        path=os.path.join(args.out, "interpolation.png"),
+        lines_,
+        path=os.path.join(out, "interpolation.png"),
         title="Loss from the initial (alpha=0) to the trained (alpha=1) weights",
     )
     np.savez(
-        os.path.join(args.out, "surfaces.npz"),
+        os.path.join(out, "surfaces.npz"),
         **{
             f"{name}_{key}": value
             for name, s in surfaces.items()
@@ -140,44 +270,105 @@ def main(argv=None):
             if key != "directions"
         },
     )
+    train_text = f"{settings['train']:,}" if settings["train"] else "all 60,000"
+    test_text = f"{settings['test']:,}" if settings["test"] else "all 10,000"
+    width = settings["width"]
     lines = [
-        "# Loss landscapes: skip connections and the shape of the minimum",
+        "# Residual learning: training error and loss surfaces, plain vs residual nets",
         "",
-        f"He et al.'s CIFAR ResNet-{args.depth} and the plain net of the same depth (no shortcuts, "
-        f"same parameters), first-stage width {args.width}, trained {args.epochs} epoch(s) on "
-        f"{limit} real digits at 32×32 (SGD with momentum, cosine schedule). Surfaces: "
-        f"{args.resolution}×{args.resolution} grid over [-{args.range}, {args.range}]² along two "
-        f"filter-normalised random directions (Li et al. 2018), mean cross-entropy on "
-        f"{len(evaluation[0])} test digits.",
+        "He et al. 2016, Fig. 1: the deeper *plain* net has the higher training error "
+        "(degradation), the deeper ResNet the lower. Li et al. 2018, Fig. 1: without skip "
+        "connections the deep net's loss surface is chaotic and sharp; with them it is wide and "
+        "nearly convex.",
         "",
-        "| model | parameters | test accuracy | centre loss | sharpness (ring − centre) | "
-        "train s | surface s |",
-        "|---|---|---|---|---|---|---|",
+        f"Setting **{setting}**: {train_text} training / {test_text} test images at 32×32, "
+        f"CIFAR nets of depth {' and '.join(map(str, settings['depths']))} with first-stage width "
+        f"{width} ({width}/{2 * width}/{4 * width} filters; He et al.: 16/32/64), "
+        f"{settings['epochs']} epoch(s), batch {settings['batch']}, SGD momentum 0.9, learning "
+        f"rate {LEARNING_RATE} with a cosine schedule, weight decay 5e-4, translations and flips. "
+        f"Surfaces: {settings['resolution']}×{settings['resolution']} grid over "
+        f"[-{settings['range']}, {settings['range']}]², mean cross-entropy on the first "
+        f"{settings['samples']} training images (no augmentation, batch norm in inference mode).",
+        "",
+        f"Command: `{command}`  ",
+        f"Machine: {machine_line}; wall time {wall:.0f} s.",
+        "",
+        "| net | # params | training error, last 3 windows | test error | centre loss "
+        "| sharpness (ring − centre) | train s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for label, params, accuracy, surface, train_s, surface_s in rows:
-        centre = surface["loss"][surface["loss"].shape[0] // 2, surface["loss"].shape[1] // 2]
+    for name, rs in results.items():
+        first = rs[0]
+        centre = f"{first['centre_loss']:.3f}" if "centre_loss" in first else "–"
+        sharp = f"{first['sharpness']:.3f}" if "sharpness" in first else "–"
         lines.append(
-            f"| {label} | {params:,} | {accuracy:.3f} | {centre:.3f} | {_sharpness(surface):.3f} "
-            f"| {train_s:.0f} | {surface_s:.0f} |"
+            f"| {name} | {first['params']:,} | {fs.pm([final_error(r) for r in rs], 100, 1, '%')} "
+            f"| {fs.pm([r['test_error'] for r in rs], 100, 1, '%')} | {centre} | {sharp} "
+            f"| {fs.pm([r['train_seconds'] for r in rs], 1, 0)} |"
         )
+    shallow = min(settings["depths"])
+
+    def order(kind):
+        a = fs.mean_std([final_error(r) for r in results[label(deepest, kind)]])[0]
+        b = fs.mean_std([final_error(r) for r in results[label(shallow, kind)]])[0]
+        return "above" if a > b else "below"
+
     lines += [
+        "",
+        f"Seeds: {', '.join(map(str, seeds))} (mean ± standard deviation where more than one). "
+        f"Measured: plain-{deepest}'s final training error is **{order(False)}** "
+        f"plain-{shallow}'s (He et al.: above); ResNet-{deepest}'s is **{order(True)}** "
+        f"ResNet-{shallow}'s (He et al.: below).",
+        "",
+        "![training error](training_error.png)",
         "",
         "![surfaces](surfaces.png)",
         "",
-        "Li et al. find the ResNet's minimum wide and convex and the plain net's surface chaotic "
-        "and sharp as depth grows; at depth 20 the difference is smaller than at 56, and a larger "
-        "sharpness number means the loss climbs faster away from the solution.",
+        "A larger sharpness number means the loss climbs faster away from the solution.",
         "",
         "![interpolation](interpolation.png)",
         "",
-        "Goodfellow et al.'s experiment: on the straight line from the initial to the trained "
-        "weights the loss falls smoothly, with no local minimum on the way.",
+        "Goodfellow et al.'s experiment: the loss on the straight line from the initial to the "
+        "trained weights.",
         "",
-        f"Total time {time.time() - started:.0f} s.",
     ]
-    with open(os.path.join(args.out, "report.md"), "w") as handle:
-        handle.write("\n".join(lines) + "\n")
-    print(f"wrote {os.path.join(args.out, 'report.md')}")
+    with open(os.path.join(out, "report.md"), "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines))
+    with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as handle:
+        json.dump({"setting": setting, "settings": settings, "results": results}, handle, indent=1)
+    return os.path.join(out, "report.md")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    setting = fs.setting_name(args)
+    settings = dict(SETTINGS[setting])
+    for name in ("epochs", "width"):
+        if getattr(args, name) is not None:
+            settings[name] = getattr(args, name)
+    command = "python -m apps.loss_landscape " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    started = time.time()
+    if args.estimate:
+        total, parts = estimate(settings, args.seed_list, fs.load_fashion(1024, 256))
+        print(fs.estimate_line(f"loss_landscape ({setting})", total, parts))
+        return 0
+    machine_line = fs.machine()
+    data = fs.load_fashion(settings["train"], settings["test"])
+    results, surfaces, lines = run(settings, args.seed_list, data)
+    path = write_report(
+        results,
+        surfaces,
+        lines,
+        settings,
+        setting,
+        command.strip(),
+        args.out,
+        machine_line,
+        time.time() - started,
+    )
+    print(f"report: {path}")
     return 0
 
 

@@ -1,0 +1,172 @@
+"""Shared pieces of the Fashion-MNIST studies (issue 17): data, the recipe, timing, the machine.
+
+Used by ``recipe_study``, ``batchnorm_study``, ``allconv_study`` and ``loss_landscape``. Every study
+has three settings: ``--full`` (the whole of Fashion-MNIST, 60,000 training and 10,000 test images),
+the default quick setting (a subset, minutes) and ``--smoke`` (seconds, for the test suite).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+
+TRAIN_SIZE, TEST_SIZE = 60_000, 10_000
+
+
+def load_fashion(train_count=None, test_count=None, image_size=32):
+    """``(x_train, y_train, x_test, y_test)``: the first ``train_count`` / ``test_count`` images of
+    Fashion-MNIST's splits (all of them for ``None``), resized to ``image_size`` (32: LeNet-5's and
+    the CIFAR nets' input), pixels in [0, 1]."""
+    import kerasconv
+
+    def split(name, count, total):
+        return name if count is None or count >= total else f"{name}[:{int(count)}]"
+
+    x_train, y_train = kerasconv.data.load_arrays(
+        "fashion_mnist", split("train", train_count, TRAIN_SIZE), image_size=image_size
+    )
+    x_test, y_test = kerasconv.data.load_arrays(
+        "fashion_mnist", split("test", test_count, TEST_SIZE), image_size=image_size
+    )
+    return x_train, y_train, x_test, y_test
+
+
+def recipe_augmentation(seed=0):
+    """The package's augmentation for Fashion-MNIST: small random translations (10%) and
+    horizontal flips (a mirrored garment is the same garment)."""
+    import kerasconv
+
+    return kerasconv.data.augmentation(flip=True, translate=0.1, seed=seed)
+
+
+def machine():
+    """One line about where and when a run happened: CPU count, load averages, date."""
+    try:
+        load = "load average {:.2f}, {:.2f}, {:.2f}".format(*os.getloadavg())
+    except OSError:
+        load = "load average unknown"
+    return (
+        f"{os.cpu_count()} CPU cores ({platform.machine()}), {load}, "
+        f"{time.strftime('%Y-%m-%d %H:%M %Z')}"
+    )
+
+
+def seconds_per_step(model, x, y, batch_size, steps=5, learning_rate=0.01):
+    """Measured seconds per training step of ``model`` with the recipe's optimizer (SGD momentum,
+    weight decay) at ``batch_size``: one warm-up step (tracing), then the median of ``steps``
+    (the median: on a shared machine single steps are slowed by other jobs)."""
+    import numpy as np
+
+    import kerasconv
+
+    model.compile(
+        optimizer=kerasconv.training.make_optimizer(learning_rate=learning_rate),
+        loss=kerasconv.training.default_loss(model),
+    )
+    take = np.arange(batch_size) % len(x)
+    xb, yb = x[take], y[take]
+    model.train_on_batch(xb, yb)
+    times = []
+    for _ in range(steps):
+        started = time.perf_counter()
+        model.train_on_batch(xb, yb)
+        times.append(time.perf_counter() - started)
+    return float(np.median(times))
+
+
+def format_minutes(seconds):
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def estimate_line(name, total_seconds, parts):
+    """A one-line runtime estimate: ``name: ~N min (part a, part b ...) on this machine now``."""
+    return (
+        f"{name}: estimated {format_minutes(total_seconds)} "
+        f"({'; '.join(parts)}), measured from a few training steps on {machine()}"
+    )
+
+
+def setting_name(args):
+    return "full" if args.full else ("smoke" if args.smoke else "quick")
+
+
+def add_setting_arguments(parser, out_default):
+    """``--full`` / ``--smoke`` (default: quick), ``--seeds``, ``--estimate``, ``--out``."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--full", action="store_true", help="the whole of Fashion-MNIST (the study as documented)"
+    )
+    group.add_argument("--smoke", action="store_true", help="tiny settings, seconds (the tests)")
+    parser.add_argument("--out", default=out_default, help="output folder")
+    parser.add_argument(
+        "--seeds", default="0", help="comma-separated seeds, e.g. 0,1 (one run per seed)"
+    )
+    parser.add_argument(
+        "--estimate",
+        action="store_true",
+        help="only time a few training steps and print the run's estimated duration",
+    )
+
+
+def parse_seeds(text, prog):
+    """``"0,1"`` → ``[0, 1]``; raises ``SystemExit(2)`` with one line for anything else."""
+    import sys
+
+    try:
+        seeds = [int(part) for part in str(text).split(",") if part.strip() != ""]
+    except ValueError:
+        seeds = []
+    if not seeds or any(seed < 0 for seed in seeds) or len(set(seeds)) != len(seeds):
+        print(
+            f"{prog}: error: --seeds must be distinct non-negative integers such as 0 or 0,1; "
+            f"got {text!r}",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    return seeds
+
+
+def mean_std(values):
+    """``(mean, sample std)`` of a list (std 0 for one value); ``None`` entries are skipped."""
+    import numpy as np
+
+    values = np.asarray([v for v in values if v is not None], dtype="float64")
+    if values.size == 0:
+        return None, None
+    return float(values.mean()), float(values.std(ddof=1)) if values.size > 1 else 0.0
+
+
+def pm(values, scale=1.0, digits=1, suffix=""):
+    """``"91.2 ± 0.3%"`` from a list of runs (``"91.2%"`` for one run)."""
+    mean, std = mean_std(values)
+    if mean is None:
+        return "not reached"
+    if len(values) == 1:
+        return f"{scale * mean:.{digits}f}{suffix}"
+    return f"{scale * mean:.{digits}f} ± {scale * std:.{digits}f}{suffix}"
+
+
+def line_figure(curves, path, title, xlabel, ylabel, hline=None, log_y=False):
+    """Curves ``{label: (x, y)}`` on one axis, saved as a PNG (an optional dashed ``hline``)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axis = plt.subplots(figsize=(6.4, 3.8))
+    for label, (xs, ys) in curves.items():
+        axis.plot(xs, ys, marker="o", markersize=2.5, linewidth=1.2, label=label)
+    if hline is not None:
+        axis.axhline(hline, color="grey", linestyle="--", linewidth=0.8)
+    if log_y:
+        axis.set_yscale("log")
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=7)
+    axis.set_title(title, fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
