@@ -17,9 +17,10 @@ COVERED_BY = {
     "autoencoders": "tests/autoencoders/test_autoencoders_app.py",
     "transfer_study": "tests/transfer/test_transfer_app.py",
     "visualize_gallery": "tests/visualize/test_visualize_cli_app.py",
-    "allconv_study": "tests/models/test_models_apps.py",
-    "batchnorm_study": "tests/models/test_models_apps.py",
-    "loss_landscape": "tests/visualize/test_synthesis_cli_app.py",
+    "allconv_study": "tests/apps/test_apps_studies_a.py",
+    "batchnorm_study": "tests/apps/test_apps_studies_a.py",
+    "loss_landscape": "tests/apps/test_apps_studies_a.py",
+    "recipe_study": "tests/apps/test_apps_studies_a.py",
     "robustness": "tests/attacks/test_attacks_cli_app.py",
 }
 
