@@ -160,7 +160,13 @@ def line_figure(curves, path, title, xlabel, ylabel, hline=None, log_y=False):
     if hline is not None:
         axis.axhline(hline, color="grey", linestyle="--", linewidth=0.8)
     if log_y:
+        from matplotlib.ticker import FuncFormatter
+
         axis.set_yscale("log")
+        plain = FuncFormatter(lambda value, _: f"{value:g}")
+        axis.yaxis.set_major_formatter(plain)
+        axis.yaxis.set_minor_formatter(plain)
+        axis.tick_params(axis="y", which="minor", labelsize=6)
     axis.set_xlabel(xlabel)
     axis.set_ylabel(ylabel)
     axis.grid(alpha=0.3)
