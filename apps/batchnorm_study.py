@@ -40,7 +40,7 @@ RUNS = {
 SETTINGS = {
     "full": dict(train=None, test=None, epochs=2, batch=32, every=100, width=0.125, fc=64),
     "quick": dict(train=12_000, test=2_000, epochs=1, batch=32, every=25, width=0.125, fc=64),
-    "smoke": dict(train=640, test=256, epochs=1, batch=32, every=4, width=0.0625, fc=16),
+    "smoke": dict(train=384, test=256, epochs=1, batch=32, every=4, width=0.0625, fc=16),
 }
 
 

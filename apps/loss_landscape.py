@@ -48,8 +48,8 @@ SETTINGS = {
         resolution=11, range=1.0, samples=500,
     ),
     "smoke": dict(
-        train=256, test=128, depths=(8, 14), width=2, epochs=2, batch=32, every=4,
-        resolution=3, range=1.0, samples=64,
+        train=256, test=128, depths=(8, 14), width=2, epochs=1, batch=32, every=4,
+        resolution=3, range=1.0, samples=32,
     ),
 }  # fmt: skip
 

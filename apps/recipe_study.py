@@ -56,7 +56,7 @@ SETTINGS = {
     "quick": dict(
         train=12_000, test=10_000, epochs=3, batch=128, widths=dict(bn_cnn=0.25, resnet=16)
     ),
-    "smoke": dict(train=768, test=512, epochs=1, batch=64, widths=dict(bn_cnn=0.0625, resnet=4)),
+    "smoke": dict(train=256, test=256, epochs=1, batch=64, widths=dict(bn_cnn=0.0625, resnet=4)),
 }
 
 
