@@ -5,13 +5,10 @@ cosine learning-rate schedule, decoupled weight decay 5e-4) and ``kerasconv.data
 (random translations of 10% and horizontal flips) on Fashion-MNIST at 32×32, and its test accuracy
 is set beside the Fashion-MNIST README's benchmark table and the issue's goals:
 
-========================  ============================  =========================  ======
-net                       kerasconv model               README anchor              goal
-========================  ============================  =========================  ======
-LeNet-5                   ``lenet5`` (modern)           2 conv + pooling 91.6%     ≥ 90%
-batch-norm CNN            ``vgg_a_bn`` at ¼ width       2 conv + pooling + BN 93.4% ≥ 92.5%
-ResNet-20                 ``cifar_resnet20`` (16/32/64) ResNet18 94.9%             ≥ 93%
-========================  ============================  =========================  ======
+* LeNet-5 (``lenet5``, modern): README anchor 2 conv + pooling 91.6%; goal ≥ 90%;
+* a batch-norm CNN (``VGG(config="A", batch_norm=True)`` at ¼ width): anchor 2 conv + pooling +
+  batch norm 93.4%; goal ≥ 92.5%;
+* ResNet-20 (``CIFARResNet(depth=20)``, 16/32/64 filters): anchor ResNet18 94.9%; goal ≥ 93%.
 
 Run::
 
