@@ -59,7 +59,13 @@ def test_demo_trains_saves_exports_and_draws(quick_demo):
 
 def test_the_saved_model_reproduces_the_reported_accuracy(quick_demo):
     model = keras.saving.load_model(quick_demo["model_path"])
-    test = kerasconv.data.load("fashion_mnist", "test", batch_size=500, image_size=32)
+    test = kerasconv.data.load(
+        "fashion_mnist",
+        "test",
+        batch_size=500,
+        image_size=32,
+        resize=RECIPES["fashion_mnist"]["resize"],
+    )
     again = kerasconv.training.evaluate(model, test)
     assert again["accuracy"] == pytest.approx(quick_demo["accuracy"], abs=1e-4)
     assert len(set(again["predictions"].tolist())) >= 8  # not one class for everything
