@@ -23,8 +23,8 @@ features for Sandal … Ankle boot at 1 … 1,000 images per class, against the 
 scratch), linear probes at every layer of trained and untrained nets, and the depth ablation on the
 ten classes; ``--quick`` does the same at a tiny size for the test suite; ``--part`` picks one::
 
-    python apps/transfer_study.py --full --out out/transfer_fashion   # about 40 min on 2 cores
-    python apps/transfer_study.py --full --part fewshot               # about 8 min
+    python apps/transfer_study.py --full --out out/transfer_fashion   # 30-40 min, 2 quiet cores
+    python apps/transfer_study.py --full --part fewshot               # 4-5 min (estimate)
     python apps/transfer_study.py --quick --out /tmp/transfer_quick   # seconds
 """
 

@@ -11,7 +11,7 @@ transfer better to the held-out model than examples from any single one of its m
 
 Run::
 
-    python apps/transferability_study.py --full --out out/transferability   # about 30 min
+    python apps/transferability_study.py --full --out out/transferability   # 30-40 min
     python apps/transferability_study.py --quick --out /tmp/transferability  # seconds
     python apps/transferability_study.py --smoke                             # same as --quick
 """
