@@ -21,6 +21,7 @@ COVERED_BY = {
     "batchnorm_study": "tests/models/test_models_apps.py",
     "loss_landscape": "tests/visualize/test_synthesis_cli_app.py",
     "robustness": "tests/attacks/test_attacks_cli_app.py",
+    "transferability_study": "tests/apps/test_apps_studies_b.py",
 }
 
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e-?\d+)?%?")
