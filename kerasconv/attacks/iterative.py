@@ -13,7 +13,9 @@ two formulations), both subject to ``||x* - x|| ≤ eps`` and the clip range.
 All steps run in ONE ``tf.function`` over ``tf.range(nb_iter)``, compiled once per (model, norm,
 targeted, momentum, image shape): eps, step size, iteration count, restarts and seed are tensor
 arguments, so new values, new data and new batch sizes never retrace. Several eps are attacked in
-one call by tiling the batch over eps; restarts by tiling it again.
+one call by tiling the batch over eps; restarts by tiling it again. Without XLA each step is a
+non-inlined graph function called from the loop (``_common.loop_step``: inside the loop's cyclic
+graph oneDNN may keep slow kernels), and the iterations run one at a time.
 """
 
 from __future__ import annotations
