@@ -66,10 +66,18 @@ def _build_iterative(models, image_shape, norm, targeted, momentum, jit_compile,
         def start(r):
             return C.random_in_ball(tf.shape(x0), eps, norm, seed + tf.stack([0, 2 * r]))
 
-        noise = tf.map_fn(start, tf.range(restarts), fn_output_signature=tf.float32)
-        scale_all = C.per_sample(tf.tile(rand_scale, [restarts]), x_start)
-        noise = tf.reshape(noise, tf.shape(x_start)) * scale_all
-        x = tf.clip_by_value(x_start + noise, clip_min, clip_max)
+        def random_start():
+            noise = tf.map_fn(start, tf.range(restarts), fn_output_signature=tf.float32)
+            scale_all = C.per_sample(tf.tile(rand_scale, [restarts]), x_start)
+            noise = tf.reshape(noise, tf.shape(x_start)) * scale_all
+            return tf.clip_by_value(x_start + noise, clip_min, clip_max)
+
+        # BIM, MIM and PGD without a random start begin at x: no noise is drawn.
+        x = tf.cond(
+            tf.reduce_any(rand_scale > 0),
+            random_start,
+            lambda: tf.clip_by_value(x_start, clip_min, clip_max),
+        )
 
         def step(x, velocity):
             _, _, gradient = C.loss_gradient(forward, x, y_all, sign, rescale, False)

@@ -186,7 +186,7 @@ def test_pgd_step_is_its_own_graph_function_inside_the_loop(tiny):
     graph = function.get_concrete_function().graph.as_graph_def()
     library = {f.signature.name: f for f in graph.library.function}
     loops = [node for node in graph.node if node.op in ("While", "StatelessWhile")]
-    # Two loops: the random starts (map_fn over restarts) and the steps, run one at a time.
+    # The steps loop runs one iteration at a time (the random starts are a map_fn loop).
     (loop,) = [node for node in loops if node.attr["parallel_iterations"].i == 1]
     body = library[loop.attr["body"].func.name]
     calls = [n for n in body.node_def if n.op in ("PartitionedCall", "StatefulPartitionedCall")]
