@@ -9,9 +9,13 @@ For LeNet-5 (32×32×1) and the CIFAR ResNet-20 (32×32×3), each model is expor
 * baselines: the Keras model called in-process (``model.predict_on_batch``) and the exported
   signature called in-process (the same graph the server runs, without the network and JSON);
 * latency under concurrency (issue 20.5): 1,000 one-image LeNet-5 requests from 16 concurrent
-  clients, p50 and p99 of every request, for REST and gRPC, with the server's garbage-collector
-  freeze on (the default) and off. Goals: REST p99 <= 3 x its p50, and p50 <= 2 x the in-process
-  ``predict_on_batch`` p50 + 2 ms; gRPC reported the same way.
+  clients, p50 and p99 of every request, for REST and gRPC: the server's defaults (batching
+  ``auto``: requests waiting while the model is busy are merged; garbage-collector freeze on), and
+  for comparison batching off (one model call per request, TF Serving's default) and the freeze
+  off. Goals: REST p99 <= 3 x its p50, and p50 <= 2 x the in-process ``predict_on_batch`` p50
+  (from the same 16 client threads) + 2 ms; gRPC reported the same way. The process CPU time per
+  request (server and clients together) is reported too: it is less sensitive to other load on
+  the machine than the latencies.
 
 ``run(quick=False)`` returns ``{"title", "rows", "markdown", "notes"}``; ``python -m
 benchmarks.bench_serving [--quick]`` prints the table.
@@ -93,9 +97,15 @@ def _throughput(make_call, total, clients=CLIENTS):
     return total / elapsed
 
 
-def _concurrent_latency(make_call, total=1000, clients=16):
-    """Per-request latencies (p50, p99 in ms) when ``clients`` threads share ``total`` requests."""
+def _concurrent_latency(make_call, total=1000, clients=16, cpu=None):
+    """Per-request latencies (p50, p99 in ms) when ``clients`` threads share ``total`` requests.
+
+    ``cpu``: a list that receives the process CPU milliseconds per request.
+    """
+    cpu_start = time.process_time()
     seconds, elapsed = _run_clients(make_call, total, clients)
+    if cpu is not None:
+        cpu.append(1000 * (time.process_time() - cpu_start) / total)
     p50, p99 = _percentiles(seconds)
     slow = sum(1 for value in seconds if value > 0.15) / len(seconds)
     return p50, p99, total / elapsed, slow
@@ -113,26 +123,38 @@ def concurrency(quick=False, clients=16):
     keras_p50, _ = _latency(lambda: model.predict_on_batch(image), 60 if quick else 300, 20)
     # The same 16 clients calling predict_on_batch in-process: with 16 requests in flight on a
     # few cores each one waits for the others (Little's law), so this is the fair floor.
+    keras_cpu = []
     keras_concurrent_p50, _, _, _ = _concurrent_latency(
-        lambda: (lambda: model.predict_on_batch(image), lambda: None), total, clients
+        lambda: (lambda: model.predict_on_batch(image), lambda: None), total, clients, keras_cpu
     )
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench_serving_") as workdir:
         base = os.path.join(workdir, "lenet5")
         export_model(model, base)
-        for freeze in (True, False):
+        # The defaults first, then batching off (TF Serving's default), then the freeze off.
+        for batching, freeze in (("auto", True), (False, True), ("auto", False)):
             with ModelServer.for_model(
-                "lenet5", base, poll_seconds=0, rest_api_port=0, grpc_port=0, freeze_gc=freeze
+                "lenet5",
+                base,
+                poll_seconds=0,
+                rest_api_port=0,
+                grpc_port=0,
+                freeze_gc=freeze,
+                enable_batching=batching,
             ) as server:
                 for path, make in (
                     ("REST", _rest_caller(server.rest_port, "lenet5", image)),
                     ("gRPC", _grpc_caller(server.grpc_address, "lenet5", image)),
                 ):
-                    p50, p99, rps, slow = _concurrent_latency(make, total, clients)
+                    cpu = []
+                    p50, p99, rps, slow = _concurrent_latency(make, total, clients, cpu)
                     rows.append(
                         {
                             "path": path,
+                            "batching": "auto" if batching else "off",
                             "gc_freeze": freeze,
+                            "cpu_ms_per_request": round(cpu[0], 3),
+                            "in_process_cpu_ms_per_request": round(keras_cpu[0], 3),
                             "p50_ms": round(p50, 2),
                             "p99_ms": round(p99, 2),
                             "p99_over_p50": round(p99 / p50, 2),
@@ -245,11 +267,12 @@ def _bench_model(label, build, shape, quick, workdir):
         _latency(sig_call, count),
         _throughput(lambda: (sig_call, lambda: None), total),
     )
-    for batching in (False, True):
+    suffixes = {False: ", batching off", "auto": "", True: " + batching"}
+    for batching in (False, "auto", True):
         with ModelServer.for_model(
             name, base, poll_seconds=0, rest_api_port=0, grpc_port=0, enable_batching=batching
         ) as server:
-            suffix = " + batching" if batching else ""
+            suffix = suffixes[batching]
             rest = _rest_caller(server.rest_port, name, image)
             grpc_make = _grpc_caller(server.grpc_address, name, image)
             for path, make in ((f"REST{suffix}", rest), (f"gRPC{suffix}", grpc_make)):
@@ -268,7 +291,10 @@ def run(quick=False):
     notes = [
         f"One 32×32 image per request; throughput with {CLIENTS} concurrent clients; "
         f"{os.cpu_count()} CPU core(s); server and clients share the machine.",
-        "Batching: up to 32 rows, 2 ms wait (kerasconv serve --enable_batching).",
+        "Batching off: one model call per request (--enable_batching=false, TF Serving's "
+        "default); no suffix: kerasconv's default --enable_batching=auto (requests waiting while "
+        "the model is busy are merged, up to 32 rows, no wait); + batching: up to 32 rows, 2 ms "
+        "wait (--enable_batching=true).",
     ]
     with tempfile.TemporaryDirectory(prefix="bench_serving_") as workdir:
         for label, build, shape in _models():
@@ -288,15 +314,19 @@ def run(quick=False):
         f"clients. In-process predict_on_batch p50: {concurrent[0]['in_process_p50_ms']:.2f} ms "
         f"one at a time, {concurrent[0]['in_process_16_clients_p50_ms']:.2f} ms from the same 16 "
         f"client threads; goal: p99 <= 3 x p50 and p50 <= 2 x the latter + 2 ms = "
-        f"{concurrent[0]['p50_goal_ms']:.2f} ms.",
+        f"{concurrent[0]['p50_goal_ms']:.2f} ms. CPU: process CPU time per request, server and "
+        f"clients together (in-process predict_on_batch from 16 threads: "
+        f"{concurrent[0]['in_process_cpu_ms_per_request']:.2f} ms).",
         "",
-        "| path | gc freeze | p50 (ms) | p99 (ms) | p99/p50 | > 150 ms | req/s | goal met |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
+        "| path | batching | gc freeze | p50 (ms) | p99 (ms) | p99/p50 | > 150 ms | req/s | "
+        "CPU (ms/req) | goal met |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     lines += [
-        f"| {r['path']} | {'on' if r['gc_freeze'] else 'off'} | {r['p50_ms']:.2f} | "
-        f"{r['p99_ms']:.2f} | {r['p99_over_p50']:.2f} | {100 * r['share_over_150ms']:.1f}% | "
-        f"{r['throughput_rps']:.0f} | {'yes' if r['meets_goal'] else 'no'} |"
+        f"| {r['path']} | {r['batching']} | {'on' if r['gc_freeze'] else 'off'} | "
+        f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['p99_over_p50']:.2f} | "
+        f"{100 * r['share_over_150ms']:.1f}% | {r['throughput_rps']:.0f} | "
+        f"{r['cpu_ms_per_request']:.2f} | {'yes' if r['meets_goal'] else 'no'} |"
         for r in concurrent
     ]
     return {

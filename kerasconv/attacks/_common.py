@@ -349,11 +349,12 @@ def mixed_precision(models):
 HALF = ("float16", "bfloat16")
 
 
-def loss_gradient(forward, x, given, sign, rescale):
+def loss_gradient(forward, x, given, sign, rescale, resolve=True):
     """Clean logits, the labels attacked and the gradient of ``sign · cross-entropy`` (traceable).
 
     ``given < 0`` means "the model's own prediction", taken from this same forward pass, so an
-    untargeted attack with ``y=None`` costs no extra forward pass. In float32 this is the plain
+    untargeted attack with ``y=None`` costs no extra forward pass (``resolve=False``: ``given``
+    holds the labels already). In float32 this is the plain
     gradient of the summed per-sample loss, as CleverHans takes it. For half-precision models
     (``rescale``) the gradient is taken in two stages so that it does not underflow: first with
     respect to the float32 logits, then each sample's upstream gradient is scaled to a peak of 1
@@ -362,8 +363,12 @@ def loss_gradient(forward, x, given, sign, rescale):
     with tf.GradientTape(persistent=rescale) as tape:
         tape.watch(x)
         logits = forward(x)
-        labels = tf.where(given >= 0, given, tf.argmax(logits, -1, output_type=tf.int32))
-        loss = sign * cross_entropy(logits, labels)
+        labels = given
+        if resolve:
+            labels = tf.where(given >= 0, given, tf.argmax(logits, -1, output_type=tf.int32))
+        loss = cross_entropy(logits, labels)
+        if sign != 1.0:
+            loss = sign * loss
     if not rescale:
         gradient = tape.gradient(loss, x)
     else:
@@ -377,6 +382,21 @@ def loss_gradient(forward, x, given, sign, rescale):
     if gradient is None:  # the logits do not depend on x
         return logits, labels, tf.zeros_like(x)
     return logits, labels, tf.cast(gradient, tf.float32)
+
+
+def loop_step(step, jit_compile):
+    """``step`` as the body of a compiled attack loop: without XLA, a graph function of its own.
+
+    Inside a ``tf.while_loop`` the graph has a cycle, and oneDNN's layout pass (which walks the
+    graph in a depth-first order that depends on memory addresses) can reach a ``MaxPoolGrad``
+    before its ``MaxPool`` and then keeps the slow Eigen ``MaxPoolGrad``: 15-20% of a PGD step on
+    a net with max pooling, varying from run to run. A non-inlined function is an acyclic graph,
+    optimised on its own, so forward and backward pass get the same kernels as a flat graph
+    (CleverHans's loop inside one ``tf.function``). Under XLA the step is traced inline.
+    """
+    if jit_compile:
+        return step
+    return tf.function(step, autograph=False, experimental_attributes={"_noinline": True})
 
 
 def perturbation_norms(x_adv, x):
@@ -467,6 +487,9 @@ def compiled_functions(model):
 
 def per_sample(values, x):
     """Reshape a ``(batch,)`` vector to broadcast against the batch ``x``."""
+    rank = x.shape.rank
+    if rank is not None:  # a static shape: one Reshape, no shape arithmetic in the loop
+        return tf.reshape(values, [-1] + [1] * (rank - 1))
     return tf.reshape(values, tf.concat([tf.shape(values), tf.ones([tf.rank(x) - 1], tf.int32)], 0))
 
 

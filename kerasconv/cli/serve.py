@@ -25,6 +25,13 @@ def _bool(text):
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
+def _batching(text):
+    """``--enable_batching``: a boolean, or ``auto`` (kerasconv's default)."""
+    if str(text).strip().lower() == "auto":
+        return "auto"
+    return _bool(text)
+
+
 def register(subparsers):
     parser = subparsers.add_parser(
         "serve",
@@ -114,12 +121,15 @@ def register(subparsers):
     )
     add(
         "--enable_batching",
-        type=_bool,
+        type=_batching,
         nargs="?",
         const=True,
-        default=False,
-        metavar="BOOL",
-        help="merge concurrent predict requests into one model call (default: %(default)s)",
+        default="auto",
+        metavar="BOOL|auto",
+        help="true: merge concurrent predict requests into one model call, waiting up to "
+        "--batch_timeout_micros for more (TF Serving's batching); false: one model call per "
+        "request; auto: merge only requests already waiting while the model is busy, never "
+        "wait (kerasconv's default; TF Serving's is false) (default: %(default)s)",
     )
     add(
         "--batching_parameters_file",
@@ -225,7 +235,7 @@ def run(args):
         raise UsageError("pass --model_base_path (and --model_name) or --model_config_file")
     batching = {}
     if args.batching_parameters_file:
-        if not args.enable_batching:
+        if args.enable_batching is not True:
             raise UsageError("--batching_parameters_file needs --enable_batching=true")
         from kerasconv.serving.batching import load_batching_parameters
 

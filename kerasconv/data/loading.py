@@ -214,6 +214,7 @@ def load(
     augment=None,
     drop_remainder=False,
     source_dir=None,
+    resize="bilinear",
 ):
     """A batched, prefetched ``tf.data.Dataset`` of ``(images in [0, 1], int32 labels)``.
 
@@ -234,6 +235,10 @@ def load(
         drop_remainder: drop the last incomplete batch.
         source_dir: where ``"fashion_mnist"`` reads its IDX files (default
             ``$KERASCONV_FASHION_MNIST_DIR`` or ``/usr/share/datasets/fashion-mnist``).
+        resize: how images reach ``image_size``: ``"bilinear"`` (antialiased resampling, the
+            default) or ``"pad"`` (zero-pad, or centre-crop, around the untouched pixels: how
+            LeCun et al. 1998 brought 28×28 digits to LeNet-5's 32×32; for data on a black
+            background such as MNIST and Fashion-MNIST).
 
     Example:
         >>> import kerasconv
@@ -249,6 +254,7 @@ def load(
         batch_size = check_int("batch_size", batch_size, minimum=1)
     if channels is not None:
         check_choice("channels", channels, (1, 3))
+    check_choice("resize", resize, ("bilinear", "pad"))
     size = _normalise_size(image_size, name)
     if name == "imagefolder" and size is None:
         raise ValueError("load('imagefolder') needs image_size: folder images may differ in size.")
@@ -267,8 +273,11 @@ def load(
         elif channels == 3 and image.shape[-1] == 1:
             image = tf.image.grayscale_to_rgb(image)
         if size is not None and tuple(image.shape[-3:-1]) != size:
-            image = tf.image.resize(image, size, method="bilinear", antialias=True)
-            image = tf.clip_by_value(image, 0.0, 1.0)
+            if resize == "pad":
+                image = tf.image.resize_with_crop_or_pad(image, size[0], size[1])
+            else:
+                image = tf.image.resize(image, size, method="bilinear", antialias=True)
+                image = tf.clip_by_value(image, 0.0, 1.0)
         return image, tf.cast(label, tf.int32)
 
     if augment is not None and not callable(augment):

@@ -135,7 +135,9 @@ def make_input(input_tensor, input_shape, name="input"):
     if not keras.backend.is_keras_tensor(input_tensor):
         inputs = keras.Input(tensor=input_tensor, shape=input_shape, name=name)
         return inputs, inputs
-    return keras.utils.get_source_inputs(input_tensor), input_tensor
+    sources = keras.utils.get_source_inputs(input_tensor)
+    # One source input: the model takes a tensor, not a one-element list (Keras warns otherwise).
+    return (sources[0] if len(sources) == 1 else sources), input_tensor
 
 
 def classifier_output(x, classes, classifier_activation, name="predictions"):

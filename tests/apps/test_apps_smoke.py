@@ -22,6 +22,7 @@ COVERED_BY = {
     "loss_landscape": "tests/apps/test_apps_studies_a.py",
     "recipe_study": "tests/apps/test_apps_studies_a.py",
     "robustness": "tests/attacks/test_attacks_cli_app.py",
+    "transferability_study": "tests/apps/test_apps_studies_b.py",
 }
 
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e-?\d+)?%?")

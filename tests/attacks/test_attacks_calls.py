@@ -167,3 +167,32 @@ def test_patch_success_rate_counts_only_images_not_already_of_the_target(tiny):
     # "Patched" images identical to x: a naive rate counts the images already of the target.
     assert attacks.patch_success_rate(model, x, target) == pytest.approx(already.mean())
     assert attacks.patch_success_rate(model, x, target, x=x) == 0.0
+
+
+def test_pgd_step_is_its_own_graph_function_inside_the_loop(tiny):
+    # Without XLA, each PGD step runs as a non-inlined function called from the tf.range loop:
+    # inside the loop's cyclic graph oneDNN's layout pass may keep the slow MaxPoolGrad (see
+    # _common.loop_step); an acyclic step function gets the same kernels as a flat graph.
+    model, x = tiny
+    attacks.projected_gradient_descent(
+        model, x[:4], 0.1, eps_iter=0.05, nb_iter=2, clip_min=0, clip_max=1, jit_compile=False
+    )
+    # key: ("iterative", image shape, norm, targeted, momentum, jit_compile, model weights)
+    (function,) = [
+        f
+        for key, f in attacks.compiled_functions(model).items()
+        if key[1][0] == "iterative" and key[1][2:6] == (np.inf, False, False, False)
+    ]
+    graph = function.get_concrete_function().graph.as_graph_def()
+    library = {f.signature.name: f for f in graph.library.function}
+    loops = [node for node in graph.node if node.op in ("While", "StatelessWhile")]
+    # The steps loop runs one iteration at a time (the random starts are a map_fn loop).
+    (loop,) = [node for node in loops if node.attr["parallel_iterations"].i == 1]
+    body = library[loop.attr["body"].func.name]
+    calls = [n for n in body.node_def if n.op in ("PartitionedCall", "StatefulPartitionedCall")]
+    assert len(calls) == 1
+    step = library[calls[0].attr["f"].func.name]
+    assert step.attr["_noinline"].b
+    # The step holds the model and its gradient; the loop body itself has no model ops.
+    assert any("Backprop" in n.op for n in step.node_def)
+    assert not any(n.op.startswith("Conv2D") for n in body.node_def)

@@ -42,7 +42,10 @@ def test_app_smoke(tmp_path):
             report,
         ).groups(),
     )
-    assert after > before  # even three smoke epochs raise the ELBO
+    # Even the smoke run's two VAE epochs raise the ELBO: by 21.3-32.4 nats (sd 4.7) over seeds
+    # 0-4, oneDNN on and off (the smoke VAE trained alone, outside the app); 0 is the minimum
+    # less 4.5 sd.
+    assert after > before
     assert "| dense | 103,328 | 16 | 128 | 49.0 |" in report
 
 

@@ -17,6 +17,9 @@ def _assert_varies(reference, name=""):
 def test_elbo_improves_during_training(trained_vae):
     _, before, after, history = trained_vae
     # An untrained Bernoulli decoder outputs ≈ 0.5 everywhere: about 784 · ln 2 ≈ 543 nats.
+    # Measured over fixture seeds 0-4, oneDNN on and off: before -545.8 to -543.6, gain 199-202
+    # nats (sd 1), training loss drop 111-120 (sd 3), validation loss drop 42-50 (sd 3): every
+    # bound is far outside the spread.
     assert -600 < before < -480
     assert after > before + 100, (before, after)
     losses = history.history["loss"]

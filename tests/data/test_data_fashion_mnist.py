@@ -101,6 +101,29 @@ def test_pipeline_batches_and_resizes():
     assert float(batch.numpy().min()) >= 0.0 and float(batch.numpy().max()) <= 1.0
 
 
+def test_pad_keeps_every_pixel_and_adds_a_black_frame(fashion_test):
+    x_native = fashion_test[0][:64]
+    padded, _ = kerasconv.data.load_arrays(
+        "fashion_mnist", "test[:64]", image_size=32, resize="pad"
+    )
+    resized, _ = kerasconv.data.load_arrays("fashion_mnist", "test[:64]", image_size=32)
+    assert padded.shape == resized.shape == (64, 32, 32, 1)
+    assert x_native.std() > 0.1  # real images, not a blank reference
+    np.testing.assert_array_equal(padded[:, 2:30, 2:30], x_native)  # bit-exact, centred
+    frame = np.ones((32, 32), bool)
+    frame[2:30, 2:30] = False
+    assert not padded[:, frame].any()
+    # The default resamples instead: the same images, different pixels.
+    assert np.abs(resized - padded).max() > 0.1
+    # Cropping works the same way, centred.
+    cropped, _ = kerasconv.data.load_arrays(
+        "fashion_mnist", "test[:64]", image_size=24, resize="pad"
+    )
+    np.testing.assert_array_equal(cropped, x_native[:, 2:26, 2:26])
+    with pytest.raises(ValueError, match="resize must be one of 'bilinear', 'pad'"):
+        kerasconv.data.load("fashion_mnist", "test", image_size=32, resize="nearest")
+
+
 def _copy_sources(tmp_path):
     folder = tmp_path / "src"
     shutil.copytree(fm.source_dir(), folder)

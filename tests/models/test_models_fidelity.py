@@ -1,6 +1,8 @@
 """Fidelity to the papers and the reference code (issue 19): all-conv heads, maxout_cifar's
 pooling, exact multiply-adds of untied layers, builder contract points."""
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -100,6 +102,23 @@ def test_alexnet_too_small_input_tensor_gets_a_size_message():
         input_tensor=keras.Input((67, 67, 3)), include_top=False, pooling="avg"
     )
     assert model.output.shape == (None, 256)
+
+
+def test_input_tensor_after_a_layer_gives_a_one_input_model():
+    # keras.applications-style input_tensor that is not an Input: a preprocessing layer first.
+    inputs = keras.Input((32, 32, 1), name="pixels")
+    x = keras.layers.Rescaling(2.0, offset=-1.0)(inputs)
+    model = kerasconv.models.LeNet5(input_tensor=x, classes=10)
+    assert model.inputs[0] is inputs and len(model.inputs) == 1
+    images = np.random.default_rng(0).random((2, 32, 32, 1)).astype("float32")
+    plain = kerasconv.models.LeNet5(classes=10)
+    plain.set_weights(model.get_weights())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "structure of inputs doesn't match" warning
+        out = model(images)
+    expected = plain(2.0 * images - 1.0)
+    assert float(np.abs(np.asarray(expected)).max()) > 0
+    np.testing.assert_allclose(np.asarray(out), np.asarray(expected), atol=1e-6)
 
 
 def test_resnet_weights_with_conv_biases_say_conv_bias_true(tmp_path):

@@ -154,7 +154,9 @@ def test_tf_serving_flag_spellings_and_defaults(tmp_path):
         5,
         60_000_000,
     )
-    assert args.enable_batching is False and args.rest_api_timeout_in_ms == 30000
+    # kerasconv's one default that differs from TF Serving's false: merge requests that are
+    # already waiting, never wait (docs/serving.md, "Latency under concurrency").
+    assert args.enable_batching == "auto" and args.rest_api_timeout_in_ms == 30000
     batching = tmp_path / "batching.config"
     batching.write_text(
         "max_batch_size { value: 8 }\nbatch_timeout_micros { value: 500 }\n"
@@ -166,6 +168,9 @@ def test_tf_serving_flag_spellings_and_defaults(tmp_path):
     assert args.enable_batching is True and args.rest_api_timeout_in_ms == 250
     assert parse(["serve", "--enable_batching"]).enable_batching is True
     assert parse(["serve", "--enable_batching=false"]).enable_batching is False
+    assert parse(["serve", "--enable_batching=AUTO"]).enable_batching == "auto"
+    with pytest.raises(SystemExit):
+        parse(["serve", "--enable_batching=sometimes"])
     assert load_batching_parameters(args.batching_parameters_file) == {
         "max_batch_size": 8,
         "batch_timeout_micros": 500,

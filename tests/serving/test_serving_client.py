@@ -113,6 +113,9 @@ def test_kerasconv_serve_usage_errors(capsys):
     assert main(["serve", "--model_config_file", "/nonexistent/models.config"]) == 2
     assert main(["serve", "--model_base_path=/m", "--batching_parameters_file=/b"]) == 2
     assert "needs --enable_batching=true" in capsys.readouterr().err
+    assert main(["serve", "--model_base_path=/m", "--enable_batching=auto",
+                 "--batching_parameters_file=/b"]) == 2  # fmt: skip
+    assert "needs --enable_batching=true" in capsys.readouterr().err
     assert main(["serve", "--model_base_path=/m", "--port=0", "--rest_api_port=0"]) == 2
 
 

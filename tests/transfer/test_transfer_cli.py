@@ -40,6 +40,8 @@ def test_probe_and_fewshot_write_tables(saved_source, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "| SVM (s4) | 400 |" in printed
     results = json.loads((out / "results.json").read_text())
+    # Measured 0.763-0.906 (sd 0.047) over fixture seeds 0-4, oneDNN on and off: 0.6 is the
+    # minimum less 3.5 sd.
     assert 0.6 < results["accuracy (%)"]["svm(s4)"]["mean"] <= 1.0
     assert (out / "probes.png").stat().st_size > 1000
     code = main(

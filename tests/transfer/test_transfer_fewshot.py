@@ -44,6 +44,9 @@ def test_five_shot_nearest_neighbour_beats_chance_by_a_wide_margin(trained_lenet
     features = extract_features(trained_lenet, "f6", x_test)["f6"]
     results = few_shot(features, y_test, shots=(1, 5), episodes=10, seed=0)
     assert results[5].chance == pytest.approx(0.1)
+    # Over fixture seeds 0-4, oneDNN on and off: 5-shot 0.936-0.963 (sd 0.007), 1-shot
+    # 0.883-0.914 (sd 0.010), 5-shot minus 1-shot 0.037-0.059 (sd 0.007): every bound below sits
+    # more than 3 sd under the measured minimum.
     assert results[5].mean > 0.85, results[5]
     assert results[5].mean > results[1].mean > 0.5
 
@@ -52,5 +55,8 @@ def test_few_shot_on_new_classes_from_a_network_trained_on_others(source_lenet, 
     # Digits 5-9, features of a network that saw only 0-4: far above the 20% chance.
     x, y = digits_task["target"][:2]
     results = few_shot_layers(source_lenet, ["s4", "f6"], (x, y), shots=5, episodes=10)
-    assert results["s4"][5].mean > 0.7, results["s4"][5]
-    assert results["f6"][5].mean > 0.45, results["f6"][5]
+    # Measured over fixture seeds 0-4, oneDNN on and off: s4 0.802-0.896 (sd 0.034), f6
+    # 0.501-0.709 (sd 0.061); the bounds are the minima less 4.4 and 3.3 sd (were 0.7 and 0.45:
+    # only 0.8 sd under the f6 minimum). Chance is 0.2.
+    assert results["s4"][5].mean > 0.65, results["s4"][5]
+    assert results["f6"][5].mean > 0.3, results["f6"][5]

@@ -148,6 +148,7 @@ def test_fine_tuning_beats_training_from_scratch_on_a_small_split(source_lenet, 
     tuned_accuracy = kerasconv.training.evaluate(tuned, (x_test, y_test))["accuracy"]
     scratch = []
     for seed in (0, 1, 2):
+        keras.utils.set_random_seed(seed)  # before building: the initial weights are seeded too
         model = kerasconv.models.LeNet5(classes=5)
         kerasconv.training.train(
             model,
@@ -159,8 +160,15 @@ def test_fine_tuning_beats_training_from_scratch_on_a_small_split(source_lenet, 
             verbose=0,
         )
         scratch.append(kerasconv.training.evaluate(model, (x_test, y_test))["accuracy"])
-    assert tuned_accuracy > 0.8, tuned_accuracy
-    assert tuned_accuracy > np.mean(scratch) + 0.05, (tuned_accuracy, scratch)
+    # Measured over source seeds 0-7, oneDNN on and off (16 runs): fine-tuned 0.799-0.905 (sd
+    # 0.028), so the old bound of 0.8 failed two runs; 0.7 is the minimum less 3.5 sd. A LeNet-5
+    # trained from scratch on these 25 images is bimodal (0.20-0.84 over scratch seeds 0-23, sd
+    # 0.20: it sometimes never gets going) and mostly kernel-independent: seeds 0-2 gave 0.788,
+    # 0.380 and 0.374 (0.369 without oneDNN). With them fixed, as here, the fine-tuned lead over
+    # their mean was 0.29-0.39; with the scratch seeds varied along (3 per run) it was 0.05-0.45
+    # (sd 0.11): no margin of 0.05 holds against that, so the claim is only that fine-tuning wins.
+    assert tuned_accuracy > 0.7, tuned_accuracy
+    assert tuned_accuracy > np.mean(scratch), (tuned_accuracy, scratch)
     for old, new in zip(before, source_lenet.get_weights()):
         np.testing.assert_array_equal(old, new)  # the source model is untouched
     assert len(history.history["loss"]) == 20

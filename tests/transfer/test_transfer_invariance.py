@@ -33,23 +33,32 @@ def test_transforms_are_exact():
 
 
 def test_curves_on_the_trained_lenet(trained_lenet, digits_32):
-    x, y = digits_32[2][:6], digits_32[3][:6]
+    # Examples by a rule, not by index: the first correctly classified test digit of each class.
+    x_test, y_test = digits_32[2], digits_32[3]
+    predictions = np.argmax(trained_lenet.predict(x_test, verbose=0), -1)
+    chosen = [np.flatnonzero((y_test == c) & (predictions == c))[0] for c in range(10)]
+    x, y = x_test[chosen], y_test[chosen]
     study = invariance_study(trained_lenet, x, y, kind="translation", amounts=[-6, -2, 0, 2, 6])
     assert study.layers == ["c1", "f6"]
-    assert study.distances["c1"].shape == (5, 6) and study.probabilities.shape == (5, 6)
+    assert study.distances["c1"].shape == (5, 10) and study.probabilities.shape == (5, 10)
     # At the identity the features do not move and the probability is the model's own.
     np.testing.assert_allclose(study.distances["c1"][2], 0.0, atol=1e-6)
     np.testing.assert_allclose(study.distances["f6"][2], 0.0, atol=1e-6)
-    own = trained_lenet.predict(x, verbose=0)[np.arange(6), y]
+    own = trained_lenet.predict(x, verbose=0)[np.arange(10), y]
     assert np.all(own > 0) and np.all(own <= 1)  # a real reference: probabilities, not zeros
     np.testing.assert_allclose(study.probabilities[2], own, rtol=1e-5)
-    # Larger shifts move features further; a 6-pixel shift on a 32-pixel digit hurts.
+    # Larger shifts move features further; a 6-pixel shift on a 32-pixel digit hurts. Measured
+    # over fixture seeds 0-4, oneDNN on and off: 6 px minus 2 px distance >= 0.44 (c1) and
+    # >= 0.53 (f6), sd <= 0.09; 2 px distance >= 0.33; mean probability at the identity
+    # 0.961-1.000 (sd 0.012), 6 px down it is 0.79-0.98 lower; 90° rotation keeps 1 of 10;
+    # unnormalised f6 distance at scale 1.3: 9.5 or more.
     for layer in ("c1", "f6"):
         distance = study.mean_distance(layer)
         assert distance[0] > distance[1] > 0 and distance[4] > distance[3] > 0
     assert study.mean_probability()[2] > 0.9
     assert study.mean_probability()[4] < study.mean_probability()[2]
     rotation = invariance_study(trained_lenet, x, y, kind="rotation", amounts=[0, 90, 180])
-    assert rotation.accuracy()[0] == 1.0 and rotation.accuracy()[1] < 0.7
+    assert rotation.accuracy()[0] == 1.0  # the chosen digits are classified correctly
+    assert rotation.accuracy()[1] < 0.7
     raw = invariance_study(trained_lenet, x, y, kind="scale", amounts=[1.0, 1.3], normalize=False)
     assert raw.mean_distance("f6")[1] > 1.0  # not divided by the features' norm

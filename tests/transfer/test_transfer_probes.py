@@ -87,7 +87,11 @@ def test_trained_top_features_beat_pixels_and_an_untrained_network(trained_lenet
         top = trained.means(method=method)["f6"]
         pixels = trained.means(method=method)["input"]
         random_top = untrained.means(method=method)["f6"]
-        assert top > 0.9, (method, top)
+        # Over fixture seeds 0-4, oneDNN on and off: f6 0.944-0.971 (SVM) and 0.930-0.961
+        # (softmax), sd 0.011; f6 minus pixels >= 0.27 (SVM), >= 0.10 (softmax); f6 minus the
+        # untrained network >= 0.23 (SVM), >= 0.15 (softmax). 0.88 is the softmax minimum less
+        # 4 sd (was 0.9, 2.6 sd); 0.05 is more than 4 sd under the smallest gap.
+        assert top > 0.88, (method, top)
         assert top > pixels + 0.05, (method, top, pixels)
         assert top > random_top + 0.05, (method, top, random_top)
     table = trained.to_markdown()

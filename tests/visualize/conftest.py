@@ -4,11 +4,20 @@ import numpy as np
 import pytest
 
 
+def first_correct_of_each_class(model, x, y, classes):
+    """Index of the first test image of each class in ``classes`` that ``model`` classifies right."""
+    predictions = np.argmax(model.predict(x, verbose=0), axis=-1)
+    return np.array([np.flatnonzero((y == c) & (predictions == c))[0] for c in classes])
+
+
 @pytest.fixture(scope="session")
-def digit_batch(digits_32):
-    """Eight real test digits (32×32) and their labels."""
+def digit_batch(trained_lenet, digits_32):
+    """Eight real test digits (32×32) and their labels, picked by a rule, not by index: the first
+    test image of each class 0–7 that the fixture LeNet-5 classifies correctly (one per class, so
+    no digit is repeated and every gradient starts from a correct, confident prediction)."""
     _, _, x_test, y_test = digits_32
-    return x_test[:8], y_test[:8]
+    chosen = first_correct_of_each_class(trained_lenet, x_test, y_test, range(8))
+    return x_test[chosen], y_test[chosen]
 
 
 @pytest.fixture(scope="session")

@@ -9,16 +9,20 @@ from kerasconv.gradients import GradientEngine
 from tests._compare import assert_close_nontrivial
 
 
-def test_integrated_gradients_completeness_within_one_percent(trained_lenet, digit_batch):
+def test_integrated_gradients_completeness_within_about_one_percent(trained_lenet, digit_batch):
     x, y = digit_batch
     maps, delta = visualize.integrated_gradients(trained_lenet, x, y, return_delta=True)
     engine = GradientEngine.for_model(trained_lenet)
     at_x = engine(x, y)[0].numpy()
     at_baseline = engine(np.zeros_like(x), y)[0].numpy()
     difference = at_x - at_baseline
+    # Measured over fixture seeds 0-2, oneDNN on and off: the smallest |S(x) - S(0)| of the
+    # batch 6.6-12.7, so 1.0 only guards against a flat reference.
     assert np.all(np.abs(difference) > 1.0)
-    # The attributions sum to S(x) - S(0) within 1% at the default steps.
-    assert_close_nontrivial(maps.reshape(8, -1).sum(1), difference, rtol=0.01)
+    # The attributions sum to S(x) - S(0) within about 1% at the default steps: the largest
+    # relative error of the batch measured 0.19%-0.67% (sd 0.17%) over the same runs; 1.2% is
+    # the maximum plus 3 sd.
+    assert_close_nontrivial(maps.reshape(8, -1).sum(1), difference, rtol=0.012)
     assert_close_nontrivial(delta, maps.reshape(8, -1).sum(1) - difference, atol=1e-3)
 
 
@@ -104,8 +108,11 @@ def test_randomisation_separates_gradients_from_guided_backprop(trained_lenet, d
     assert gradient.layers == ["original", "predictions", "f6"]
     assert gradient.correlations[0] == pytest.approx(1.0)
     # Adebayo et al.: gradients decorrelate as soon as the top layer is random; guided
-    # backpropagation hardly changes.
-    assert gradient.correlations[-1] < 0.4
+    # backpropagation hardly changes. Measured over fixture seeds 0-2, oneDNN on and off, on
+    # this batch: gradient -0.13 to 0.16 (sd 0.11), guided 0.88-0.95 (sd 0.03), their gap
+    # 0.75-1.02 (sd 0.11). 0.5 is the gradient's maximum plus 3 sd (was 0.4, 2.2 sd); 0.75 and
+    # 0.4 are more than 3 sd under the minima.
+    assert gradient.correlations[-1] < 0.5
     assert guided.correlations[-1] > 0.75
     assert guided.correlations[-1] - gradient.correlations[-1] > 0.4
     for old, new in zip(before, trained_lenet.get_weights()):
@@ -119,11 +126,14 @@ def test_deletion_and_insertion_curves_of_saliency_beat_random_order(trained_len
     ranked = visualize.deletion_insertion(trained_lenet, x, saliency, y, steps=16)
     shuffled = visualize.deletion_insertion(trained_lenet, x, random, y, steps=16)
     assert ranked.deletion.shape == (8, 17)
+    # On this batch, over fixture seeds 0-2 with oneDNN on and off, saliency's deletion AUC was
+    # 0.39-0.46 (sd 0.02) below the random order's, its insertion AUC 0.117-0.180 (sd 0.025)
+    # above: 0.2 and 0.04 are the minima less 3 sd or more (the insertion bound was 0.1, 0.7 sd).
     assert ranked.deletion_auc.mean() < shuffled.deletion_auc.mean() - 0.2
     # Insertion from the default (black) baseline separates them too. Measured on 16 test digits:
     # saliency 0.913 against 0.659-0.690 for four random maps; from a blurred copy (Petsiuk et
     # al.'s baseline) 0.999 against 0.996, which is why black is the default.
-    assert ranked.insertion_auc.mean() > shuffled.insertion_auc.mean() + 0.1
+    assert ranked.insertion_auc.mean() > shuffled.insertion_auc.mean() + 0.04
 
 
 def test_top_patches_are_the_strongest_receptive_field_crops(trained_lenet, digits_32):
