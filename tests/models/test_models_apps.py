@@ -25,7 +25,9 @@ def test_allconv_study_smoke(tmp_path):
     assert (tmp_path / "allconv_curves.png").stat().st_size > 5000
     rows = [line for line in report.splitlines() if line.startswith("| ") and "%" in line]
     errors = [float(line.split("|")[2].strip().rstrip("%")) for line in rows]
-    assert len(errors) == 4 and min(errors) < 50.0  # chance is 90% error
+    # Chance is 90% error. The best of the four over --seed 0-2, oneDNN on and off: 24.2-39.6%
+    # (sd 6.9; seed 0, the default, 24.2% both ways): 65 is the maximum plus 3.7 sd (50 was 1.5).
+    assert len(errors) == 4 and min(errors) < 65.0
 
 
 def test_batchnorm_study_smoke(tmp_path):
