@@ -62,13 +62,16 @@ def _train_lenet(digits, seed):
 
 @pytest.fixture(scope="session")
 def trained_lenet(digits_32):
-    """LeNet-5 (modern, softmax output) trained on the real digits at 32×32; >= 95% test accuracy.
+    """LeNet-5 (modern, softmax output) trained on the real digits at 32×32; >= 94% test accuracy.
 
     Tests must not modify it (every kerasconv tool promises not to).
     """
     model = _train_lenet(digits_32, seed=0)
     accuracy = float(np.mean(np.argmax(model.predict(digits_32[2], verbose=0), -1) == digits_32[3]))
-    assert accuracy >= 0.95, f"fixture LeNet-5 reached only {accuracy:.3f} test accuracy"
+    # Seeds 0-4, oneDNN on and off: 0.964-0.983 (mean 0.973, sd 0.006). This only guards that the
+    # fixture learned; its dependents need >= 0.93 (test_visualize_lenet's neighbour agreement).
+    # 0.94 is 5 sd under the mean (0.95 was 3.6 sd, 2 sd under the minimum).
+    assert accuracy >= 0.94, f"fixture LeNet-5 reached only {accuracy:.3f} test accuracy"
     return model
 
 

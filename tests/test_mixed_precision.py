@@ -189,20 +189,28 @@ def test_visualizers_give_float32_maps_close_to_float32_ones(
     policy, mixed_lenets, digits_32, trained_lenet
 ):
     model = mixed_lenets[policy]
-    x = digits_32[2][:4]
+    # The first correctly classified test image of each class 0-3 (a rule, not an index).
+    x_test, y_test = digits_32[2], digits_32[3]
+    predictions = np.argmax(trained_lenet.predict(x_test, verbose=0), -1)
+    x = x_test[[np.flatnonzero((y_test == c) & (predictions == c))[0] for c in range(4)]]
     for method in (kerasconv.visualize.saliency_map, kerasconv.visualize.grad_cam):
         half = np.asarray(method(model, x))
         full = np.asarray(method(trained_lenet, x))
         assert half.dtype == np.float32 and np.all(np.isfinite(half))
         # Same explanation up to half-precision noise: strongly correlated maps.
         correlation = np.corrcoef(half.ravel(), full.ravel())[0, 1]
-        assert correlation > 0.9, (method.__name__, correlation)
+        # Fixture seeds 0-2, oneDNN on and off: >= 0.9986 (float16), 0.986-0.998 (bfloat16
+        # saliency, sd 0.005); 0.95 is 7 sd under the minimum.
+        assert correlation > 0.95, (method.__name__, correlation)
 
 
 @pytest.mark.parametrize("policy", POLICIES)
 def test_attacks_work_under_mixed_precision(policy, mixed_lenets, digits_32, trained_lenet):
     model = mixed_lenets[policy]
-    x, y = digits_32[2][:64], digits_32[3][:64]
+    # The first 64 test digits the float32 fixture classifies correctly, not the first 64.
+    x_test, y_test = digits_32[2], digits_32[3]
+    keep = np.flatnonzero(np.argmax(trained_lenet.predict(x_test, verbose=0), -1) == y_test)[:64]
+    x, y = x_test[keep], y_test[keep]
     eps = 0.2
 
     def pgd(target):
@@ -223,7 +231,9 @@ def test_attacks_work_under_mixed_precision(policy, mixed_lenets, digits_32, tra
     # where float32 left 12%).
     x_full, _ = pgd(trained_lenet)
     robust_full = np.mean(np.argmax(trained_lenet.predict(np.asarray(x_full), verbose=0), -1) == y)
+    # Fixture seeds 0-2, oneDNN on and off, both policies: clean 1.0, robust minus float32 robust
+    # -0.031 to 0.047 (sd 0.03), clean minus robust 0.73-0.94 (sd 0.06), success 0.73-0.94.
     assert clean >= 0.9
-    assert robust <= robust_full + 0.1, (robust, robust_full)
-    assert robust < clean - 0.4
+    assert robust <= robust_full + 0.15, (robust, robust_full)
+    assert robust < clean - 0.5
     assert np.mean(np.asarray(success)) > 0.5

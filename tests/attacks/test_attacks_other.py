@@ -26,7 +26,7 @@ def test_ensemble_examples_transfer_better_to_a_held_out_model(
     matrix = table["matrix"]
     assert matrix.shape == (2, 3) and (tmp_path / "transfer.png").stat().st_size > 5000
     assert table["source_names"][1] == "lenet5_seed0 + small_convnet"
-    assert matrix[0, 0] < 0.5  # white box
+    assert matrix[0, 0] < 0.55  # white box: 0.226-0.375 (sd 0.056), fixture seeds 0-2, both ways
     # The held-out LeNet (column 2) is fooled more by the ensemble's examples.
     assert matrix[1, 2] < matrix[0, 2]
     assert matrix[1, 1] < matrix[0, 1]  # and the ensemble member is fooled far more
@@ -64,6 +64,7 @@ def test_universal_perturbation_beats_random_noise_on_held_out_data(trained_lene
     # Random noise of the same L∞ norm (a random sign pattern, the largest L2 norm too).
     noise = eps * np.sign(np.random.default_rng(0).standard_normal((32, 32, 1)))
     random_rate = attacks.fooling_rate(trained_lenet, x_test, noise, 0, 1)
+    # Fixture seeds 0-2, oneDNN on and off: held out 0.479-0.649 (sd 0.06), random 0.003-0.019.
     assert held_out > 0.3 and held_out > random_rate + 0.2
 
 

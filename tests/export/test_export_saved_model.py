@@ -80,12 +80,14 @@ def test_saved_model_cli_lists_the_named_signatures(exported_lenet):
 def test_tfsm_layer_reload_matches_keras_model(exported_lenet, trained_lenet, digits_test):
     _, path, _ = exported_lenet
     x, y = digits_test
-    x = x[:64]
     layer = keras.layers.TFSMLayer(path, call_endpoint="serving_default")
-    reloaded = layer(x)["probabilities"]
-    expected = trained_lenet.predict(x, verbose=0)
+    reloaded = layer(x[:64])["probabilities"]
+    expected = trained_lenet.predict(x[:64], verbose=0)
     assert np.max(np.abs(np.asarray(reloaded) - expected)) <= 1e-5
-    assert np.mean(np.argmax(reloaded, -1) == y[:64]) >= 0.9
+    # Accuracy over the whole test split, not its first 64 images (0.922-0.969 over fixture seeds
+    # 0-2, oneDNN on and off: too close to 0.9). Whole split: 0.964-0.983 (sd 0.007), same runs.
+    accuracy = np.mean(np.argmax(layer(x)["probabilities"], -1) == y)
+    assert accuracy >= 0.9
 
 
 def test_no_xla_in_the_exported_graph(exported_lenet):

@@ -96,4 +96,5 @@ def test_unpooling_autoencoder_learns_to_reconstruct_digits(layers_digits16):
         f"unpooling autoencoder: mse {before:.4f} -> {after:.4f} "
         f"(mean-pixel baseline {baseline:.4f})"
     )
+    # Seeds 0-2, oneDNN on and off: 0.062-0.071 of the baseline; 0.2 is three times the maximum.
     assert after < 0.2 * baseline

@@ -17,7 +17,11 @@ MODEL = "lenet5_digits"
 @pytest.mark.parametrize("protocol", ["rest", "grpc"])
 def test_client_gets_the_keras_answers(server, trained_lenet, digits_test, protocol):
     address = server.rest_url if protocol == "rest" else server.grpc_address
-    x, y = digits_test[0][:4], digits_test[1][:4]
+    # The first correctly classified test image of each class 0-3 (a rule, not the first four
+    # images: on fixture seed 2 one of those flips after the PNG round trip, 0.75 accuracy).
+    predictions = np.argmax(trained_lenet.predict(digits_test[0], verbose=0), -1)
+    chosen = [np.flatnonzero((digits_test[1] == c) & (predictions == c))[0] for c in range(4)]
+    x, y = digits_test[0][chosen], digits_test[1][chosen]
     with Client(address, MODEL, protocol=protocol) as client:
         probabilities = client.predict(x)
         assert probabilities.dtype == np.float32 and probabilities.shape == (4, 10)
@@ -30,6 +34,7 @@ def test_client_gets_the_keras_answers(server, trained_lenet, digits_test, proto
         assert top["classes"][:, 0].tolist() == [
             f"digit_{int(i)}" for i in np.argmax(probabilities, -1)
         ]
+        # 4 of 4 through PNG over fixture seeds 0-2, oneDNN on and off: one flip is allowed.
         assert np.mean(np.argmax(top["probabilities"], -1) == y) >= 0.75
         saliency = client.saliency(x[:2])
         assert saliency["saliency"].shape == (2, 32, 32)

@@ -26,8 +26,10 @@ def test_loss_falls_and_accuracy_rises(digits_32):
     )
     losses = history.history["loss"]
     assert len(losses) == 6
-    assert losses[-1] < 0.5 * losses[0]
-    assert history.history["val_accuracy"][-1] > 0.8
+    # Seeds 0-2, oneDNN on and off: the loss fell to 0.006-0.011 of its first epoch's value and
+    # validation accuracy reached 0.969-0.978 (sd 0.004); both bounds are far outside that.
+    assert losses[-1] < 0.1 * losses[0]
+    assert history.history["val_accuracy"][-1] > 0.9
     assert isinstance(model.optimizer, keras.optimizers.SGD)
     assert float(model.optimizer.momentum) == pytest.approx(0.9)
 

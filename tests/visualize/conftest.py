@@ -21,6 +21,14 @@ def digit_batch(trained_lenet, digits_32):
 
 
 @pytest.fixture(scope="session")
+def ten_digits(trained_lenet, digits_32):
+    """The first test image of each class 0–9 that the fixture LeNet-5 classifies correctly."""
+    _, _, x_test, y_test = digits_32
+    chosen = first_correct_of_each_class(trained_lenet, x_test, y_test, range(10))
+    return x_test[chosen], y_test[chosen]
+
+
+@pytest.fixture(scope="session")
 def linear_softmax():
     """A linear classifier on 4×4 images ending in softmax, with hand-set weights ``(W, b)``."""
     import keras

@@ -69,8 +69,8 @@ def test_second_call_with_new_data_does_not_retrace(trained_lenet, digits_32):
     assert [engine.trace_count for engine in engines] == counts
 
 
-def test_occlusion_lowers_the_score_when_strokes_are_covered(trained_lenet, digits_32):
-    x, y = digits_32[2][:16], digits_32[3][:16]
+def test_occlusion_lowers_the_score_when_strokes_are_covered(trained_lenet, ten_digits):
+    x, y = ten_digits
     # Black patches (the digits' background): covering background changes nothing, covering
     # strokes removes ink.
     logits, grid, unoccluded = visualize.occlusion_sensitivity(
@@ -84,17 +84,20 @@ def test_occlusion_lowers_the_score_when_strokes_are_covered(trained_lenet, digi
         return_grid=True,
     )
     strokes = x[..., 0] > 0.5
-    drop_on_strokes = np.array([(unoccluded[i] - logits[i][strokes[i]]).mean() for i in range(16)])
+    drop_on_strokes = np.array([(unoccluded[i] - logits[i][strokes[i]]).mean() for i in range(10)])
     drop_off_strokes = np.array(
-        [(unoccluded[i] - logits[i][~strokes[i]]).mean() for i in range(16)]
+        [(unoccluded[i] - logits[i][~strokes[i]]).mean() for i in range(10)]
     )
+    # Over fixture seeds 0-2, oneDNN on and off: strokes beat background on all 10 digits, mean
+    # drop ratio 3.2-3.9 (sd 0.24); 0.8 allows two digits to fail, 2 is 5 sd under the minimum.
     assert np.mean(drop_on_strokes > drop_off_strokes) >= 0.8
     assert drop_on_strokes.mean() > 2 * drop_off_strokes.mean() > 0
     probabilities = visualize.occlusion_sensitivity(
         trained_lenet, x, y, patch_size=8, stride=2, patch_value=0.0
     )
     assert np.all(probabilities.min(axis=(1, 2)) <= 1.0)
-    assert np.mean(probabilities.min(axis=(1, 2)) < 0.9) >= 0.3
+    # Some patch pushes the true class under 0.9 on 8-10 of the ten (same runs); 0.5 is 3 fewer.
+    assert np.mean(probabilities.min(axis=(1, 2)) < 0.9) >= 0.5
 
 
 def test_randomisation_separates_gradients_from_guided_backprop(trained_lenet, digit_batch):
@@ -166,10 +169,12 @@ def test_filters_activations_and_embeddings(trained_lenet, digits_32):
     codes = visualize.collect_embeddings(trained_lenet, x_train[:300], batch_size=128)
     assert codes.shape == (300, 84)
     assert visualize.project(codes[:100], "pca").shape == (100, 2)
-    neighbours = visualize.neighbor_comparison(trained_lenet, x_test[:40], x_train[:300], k=3)
-    feature_agreement = np.mean(y_train[:300][neighbours["feature"]] == y_test[:40, None])
-    assert neighbours["pixel"].shape == (40, 3)
-    assert feature_agreement >= 0.9
+    # Every test image, not the first 40 (those gave 0.925-0.983 over fixture seeds 0-2).
+    neighbours = visualize.neighbor_comparison(trained_lenet, x_test, x_train[:300], k=3)
+    feature_agreement = np.mean(y_train[:300][neighbours["feature"]] == y_test[:, None])
+    assert neighbours["pixel"].shape == (len(x_test), 3)
+    # Whole split, fixture seeds 0-2, oneDNN on and off: 0.961-0.971 (sd 0.003); 0.93 is 9 sd below.
+    assert feature_agreement >= 0.93
 
 
 def test_guided_backprop_follows_further_training(digit_batch):
