@@ -139,6 +139,7 @@ def test_fashion_samples_are_seen_as_the_data_pipeline_sees_them(
     # The demo's model is the cached one, with the accuracy it recorded.
     record = json.loads((fashion_cache / "fashion-quick.json").read_text())
     assert record["class_names"] == names and record["train_images"] == 12000
+    # Measured 0.7985-0.8228 over training seeds 0-2, oneDNN on and off (the demo's own minimum).
     assert record["test_accuracy"] >= 0.75 and record["test_images"] == 10000
 
 
@@ -172,6 +173,8 @@ def test_a_photographed_garment_is_inverted_and_framed(fashion_server, fashion_t
     seen = _decode(result["input"]).astype(float) / 255
     # Framed like the data: close to the pipeline's own 32×32 image of the garment.
     correlation = np.corrcoef(seen.ravel(), x32[firsts[label]].ravel())[0, 1]
+    # Preprocessing is deterministic; the chosen class was 1 (0.997) for training seeds 0-2, oneDNN
+    # on and off, and every correctly read first-of-class garment measured 0.844-0.997.
     assert correlation > 0.8, correlation
 
 
@@ -229,6 +232,7 @@ def test_analysis_is_what_the_model_computes(webdemo_server, trained_lenet, conf
     # pixels one step apart.
     reference = _pixels(candidates[flipped[0]])[..., 0].astype(int)
     off = np.abs(adversarial_image.astype(int) - reference)
+    # Measured 0.0 for digits 5, 0 and 3 over LeNet seeds 0-2, oneDNN on and off.
     assert np.mean(off > 1) <= 0.02, np.mean(off > 1)
     assert adversarial["prediction"] == DIGIT_NAMES[labels[flipped[0]]]
     assert adversarial["tags"][0]["name"] == adversarial["prediction"] != str(label)

@@ -82,8 +82,10 @@ def test_loss_surface_is_minimal_at_the_trained_weights(trained_lenet, digits_32
     # The solution lies in a basin: the outer ring of the grid is far higher than the centre.
     loss = surface["loss"]
     ring = np.concatenate([loss[0], loss[-1], loss[1:-1, 0], loss[1:-1, -1]])
+    # Measured over seeds 0-4 (fixture and directions), oneDNN on and off: ring minus centre at
+    # least 0.09-0.44, ring mean / centre 4.3-11.9, centre accuracy 0.9375-0.961 (120-123 of 128).
     assert np.all(ring > centre)
-    assert ring.mean() > 5 * centre
+    assert ring.mean() > 3 * centre
     assert surface["accuracy"][2, 2] > 0.9
 
 
