@@ -184,17 +184,20 @@ def roll(images, shift):
 
 
 def below_percentile(values, percentile):
-    """Mask ``(B, H, W)``: True where ``values`` lie below the per-image ``percentile`` (0-100).
+    """Mask ``(B, H, W)``: True on the ``floor(percentile / 100 * H * W)`` smallest ``values`` of
+    each image (0-100).
 
-    Exactly ``floor(percentile / 100 * H * W)`` pixels per image are below when there are no ties.
+    Exactly that many pixels per image, ties included: pixels of equal value are taken in raster
+    order (a plain ``values < threshold`` would clip nothing when more than that share is tied at
+    the threshold, e.g. zero contributions where every ReLU is dead).
     """
     shape = tf.shape(values)
     flat = tf.reshape(values, [shape[0], -1])
     count = tf.shape(flat)[1]
     k = tf.cast(tf.floor(percentile / 100.0 * tf.cast(count, tf.float32)), tf.int32)
-    k = tf.minimum(k, count - 1)
-    threshold = tf.gather(tf.sort(flat, axis=1), k, axis=1)
-    return values < threshold[:, None, None]
+    order = tf.argsort(flat, axis=1, stable=True)
+    rank = tf.argsort(order, axis=1, stable=True)  # each pixel's place in its image's order
+    return tf.reshape(rank < k, shape)
 
 
 def normalize_gradient(gradient):
