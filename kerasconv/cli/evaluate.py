@@ -14,6 +14,13 @@ def register(subparsers):
     parser.add_argument("--data-dir", default=None, help="tfds data_dir / imagefolder root")
     parser.add_argument("--split", default="test", help="split of --data to evaluate on")
     parser.add_argument("--batch-size", type=int, default=256, help="images per batch")
+    parser.add_argument(
+        "--resize",
+        default="bilinear",
+        choices=["bilinear", "pad"],
+        help="how images reach the model's input size: bilinear resampling, or pad (zero-pad / "
+        "centre-crop; use it for a model trained that way, e.g. kerasconv demo's)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -38,6 +45,7 @@ def run(args):
         image_size=size if None not in size else None,
         data_dir=args.data_dir,
         channels=channels,
+        resize=args.resize,
     )
     result = kerasconv.training.evaluate(model, data)
     print(f"accuracy {result['accuracy']:.4f} on {result['samples']} images ({args.split})")

@@ -16,6 +16,13 @@ def register(subparsers):
     parser.add_argument("--data", default="digits", help="dataset name (digits, lfw_faces, ...)")
     parser.add_argument("--data-dir", default=None, help="tfds data_dir / imagefolder root")
     parser.add_argument("--image-size", type=int, default=None, help="resize images to N×N")
+    parser.add_argument(
+        "--resize",
+        default="bilinear",
+        choices=["bilinear", "pad"],
+        help="how images reach --image-size: bilinear resampling, or pad (zero-pad / centre-crop "
+        "around the untouched pixels, as for Fashion-MNIST's 28×28 into LeNet-5's 32×32)",
+    )
     parser.add_argument("--epochs", type=int, default=10, help="passes over the training split")
     parser.add_argument("--batch-size", type=int, default=32, help="images per training step")
     parser.add_argument("--learning-rate", type=float, default=0.05, help="initial learning rate")
@@ -43,10 +50,20 @@ def run(args):
         raise ValueError(f"--epochs must be >= 1; got {args.epochs}")
     names = kerasconv.data.class_names(args.data, args.data_dir)
     train = kerasconv.data.load(
-        args.data, "train", args.batch_size, args.image_size, data_dir=args.data_dir
+        args.data,
+        "train",
+        args.batch_size,
+        args.image_size,
+        data_dir=args.data_dir,
+        resize=args.resize,
     )
     val = kerasconv.data.load(
-        args.data, "test", args.batch_size, args.image_size, data_dir=args.data_dir
+        args.data,
+        "test",
+        args.batch_size,
+        args.image_size,
+        data_dir=args.data_dir,
+        resize=args.resize,
     )
     image_shape = tuple(train.element_spec[0].shape[1:])
     if args.model.endswith(".keras"):
