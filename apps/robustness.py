@@ -77,6 +77,13 @@ def main(argv=None):
     if args.eval_samples is not None and args.eval_samples < 1:
         parser.error(f"--eval-samples must be at least 1; got {args.eval_samples}")
     if args.full or args.quick:
+        import importlib.util
+
+        if importlib.util.find_spec("cleverhans") is None:
+            parser.error(
+                "--full and --quick cross-check PGD with CleverHans, which is not installed: "
+                "pip install -e '.[test]' (make test does) or pip install cleverhans"
+            )
         return fashion_study(args)
 
     import keras
