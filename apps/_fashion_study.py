@@ -87,6 +87,25 @@ def estimate_line(name, total_seconds, parts):
     )
 
 
+def write_report(out, lines, setting, settings, results):
+    """Write ``out/report.md`` (``lines`` joined) and ``out/results.json``; returns the report path."""
+    import json
+
+    path = os.path.join(out, "report.md")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines))
+    with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as handle:
+        json.dump({"setting": setting, "settings": settings, "results": results}, handle, indent=1)
+    return path
+
+
+def command_line(app, argv):
+    """The exact command a report records: ``python -m apps.<app> <arguments>``."""
+    import sys
+
+    return f"python -m apps.{app} " + " ".join(argv if argv is not None else sys.argv[1:])
+
+
 def setting_name(args):
     return "full" if args.full else ("smoke" if args.smoke else "quick")
 

@@ -20,7 +20,6 @@ Run::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -183,11 +182,7 @@ def write_report(results, settings, setting, command, out, machine_line, wall):
         f"![test accuracy per epoch]({figure})",
         "",
     ]
-    with open(os.path.join(out, "report.md"), "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines))
-    with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as handle:
-        json.dump({"setting": setting, "settings": settings, "results": results}, handle, indent=1)
-    return os.path.join(out, "report.md")
+    return fs.write_report(out, lines, setting, settings, results)
 
 
 def main(argv=None):
@@ -196,7 +191,7 @@ def main(argv=None):
     settings = dict(SETTINGS[setting])
     if args.epochs is not None:
         settings["epochs"] = args.epochs
-    command = "python -m apps.allconv_study " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = fs.command_line("allconv_study", argv)
     started = time.time()
     if args.estimate:
         total, parts = estimate(settings, args.seed_list, fs.load_fashion(1024, 256))

@@ -27,7 +27,6 @@ Writes ``training_error.png``, ``surfaces.png``, ``interpolation.png``, ``surfac
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -332,11 +331,7 @@ def write_report(results, surfaces, lines_, settings, setting, command, out, mac
         "trained weights.",
         "",
     ]
-    with open(os.path.join(out, "report.md"), "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines))
-    with open(os.path.join(out, "results.json"), "w", encoding="utf-8") as handle:
-        json.dump({"setting": setting, "settings": settings, "results": results}, handle, indent=1)
-    return os.path.join(out, "report.md")
+    return fs.write_report(out, lines, setting, settings, results)
 
 
 def main(argv=None):
@@ -346,9 +341,7 @@ def main(argv=None):
     for name in ("epochs", "width"):
         if getattr(args, name) is not None:
             settings[name] = getattr(args, name)
-    command = "python -m apps.loss_landscape " + " ".join(
-        argv if argv is not None else sys.argv[1:]
-    )
+    command = fs.command_line("loss_landscape", argv)
     started = time.time()
     if args.estimate:
         total, parts = estimate(settings, args.seed_list, fs.load_fashion(1024, 256))
