@@ -43,13 +43,22 @@ def _build(models, image_shape, jit_compile):
     def run(x, classes, steps, step_size, threshold, clip_min, clip_max):
         forward = build_forward()
         log_threshold = tf.math.log(threshold)
-        for _ in tf.range(steps):
+
+        def ascend(x):
+            # Images already at the threshold stay as they are; when none is left below it,
+            # ``x`` comes back unchanged and the loop stops.
             scores, gradient = score_and_gradient(forward, x, classes, log_probability)
             active = scores < log_threshold
-            if not tf.reduce_any(active):
-                break
             step = step_size * C.steepest_direction(gradient, 2.0)
-            x = tf.where(C.per_sample(active, x), tf.clip_by_value(x + step, clip_min, clip_max), x)
+            moved = tf.clip_by_value(x + step, clip_min, clip_max)
+            return tf.reduce_any(active), tf.where(C.per_sample(active, x), moved, x)
+
+        ascend = C.loop_step(ascend, jit_compile)
+        for _ in tf.range(steps):
+            tf.autograph.experimental.set_loop_options(parallel_iterations=1)  # serial steps
+            any_active, x = ascend(x)
+            if not any_active:
+                break
         confidence = tf.exp(log_probability(forward(x), classes))
         return x, confidence
 

@@ -15,7 +15,11 @@ targeted, momentum, image shape): eps, step size, iteration count, restarts and 
 arguments, so new values, new data and new batch sizes never retrace. Several eps are attacked in
 one call by tiling the batch over eps; restarts by tiling it again. Without XLA each step is a
 non-inlined graph function called from the loop (``_common.loop_step``: inside the loop's cyclic
-graph oneDNN may keep slow kernels), and the iterations run one at a time.
+graph oneDNN may keep slow kernels), and the iterations run one at a time. Without a random
+start the first step's forward pass doubles as the clean pass (clean predictions, and the labels
+when ``y`` is None), so an attack of ``nb_iter`` steps costs ``nb_iter`` forward and backward
+passes plus one forward pass for the final predictions, the work of CleverHans's loop with
+``y=None``.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from kerasconv._validation import check_int, resolve_jit_compile
 from kerasconv.attacks import _common as C
 
 
-def _build_iterative(models, image_shape, norm, targeted, momentum, jit_compile, weights):
+def _build_iterative(models, image_shape, classes, norm, targeted, momentum, jit_compile, weights):
     build_forward = C.forward_builder(models, weights)
     sign = -1.0 if targeted else 1.0
     rescale = C.mixed_precision(models)
@@ -53,13 +57,31 @@ def _build_iterative(models, image_shape, norm, targeted, momentum, jit_compile,
         x0 = tf.gather(x_all, index)
         given = tf.gather(given_all, index)
         n = tf.shape(x0)[0]
-        # The clean pass: clean predictions, and the labels when y is None.
-        clean_logits = forward(x0)
-        labels = tf.where(given >= 0, given, tf.argmax(clean_logits, -1, output_type=tf.int32))
         x_start = tf.tile(x0, tf.concat([[restarts], tf.ones([3], tf.int32)], 0))
-        y_all = tf.tile(labels, [restarts])
         eps_all = tf.tile(eps, [restarts])
         step_all = C.per_sample(tf.tile(eps_iter, [restarts]), x_start)
+        eps_b = C.per_sample(eps_all, x_start)
+        low_b = -eps_b
+        any_start = tf.reduce_any(rand_scale > 0)
+        # Without a random start (BIM, MIM, PGD with rand_init=False) and with x inside the clip
+        # range, the first step's forward pass is the clean pass: it gives the clean logits and
+        # (y=None) the labels, so the attack costs no extra forward pass. Otherwise a clean pass
+        # comes first.
+        shared = tf.logical_and(
+            tf.logical_not(any_start),
+            tf.reduce_all(tf.equal(x0, tf.clip_by_value(x0, clip_min, clip_max))),
+        )
+
+        def clean_pass():
+            logits = forward(x0)
+            return logits, tf.where(given >= 0, given, tf.argmax(logits, -1, output_type=tf.int32))
+
+        clean_logits, labels = tf.cond(
+            shared,
+            lambda: (tf.zeros([n, classes], tf.float32), given),
+            clean_pass,
+        )
+        y_all = tf.tile(labels, [restarts])
 
         # Restart r draws its start from seed (s, 2r): the same start whatever the restart count,
         # so more restarts can only add successes.
@@ -73,14 +95,9 @@ def _build_iterative(models, image_shape, norm, targeted, momentum, jit_compile,
             return tf.clip_by_value(x_start + noise, clip_min, clip_max)
 
         # BIM, MIM and PGD without a random start begin at x: no noise is drawn.
-        x = tf.cond(
-            tf.reduce_any(rand_scale > 0),
-            random_start,
-            lambda: tf.clip_by_value(x_start, clip_min, clip_max),
-        )
+        x = tf.cond(any_start, random_start, lambda: tf.clip_by_value(x_start, clip_min, clip_max))
 
-        def step(x, velocity):
-            _, _, gradient = C.loss_gradient(forward, x, y_all, sign, rescale, False)
+        def update(x, velocity, gradient):
             if momentum:
                 l1 = tf.reduce_mean(tf.abs(tf.reshape(gradient, [tf.shape(x)[0], -1])), axis=1)
                 velocity = decay * velocity + gradient / C.per_sample(
@@ -92,12 +109,34 @@ def _build_iterative(models, image_shape, norm, targeted, momentum, jit_compile,
             x = tf.clip_by_value(
                 x + step_all * C.steepest_direction(gradient, norm), clip_min, clip_max
             )
-            x = x_start + C.project(x - x_start, eps_all, norm)
+            if norm == np.inf:  # C.project's clip, with the per-row bounds shaped once
+                x = x_start + tf.clip_by_value(x - x_start, low_b, eps_b)
+            else:
+                x = x_start + C.project(x - x_start, eps_all, norm)
             return tf.clip_by_value(x, clip_min, clip_max), velocity
 
+        def step(x, velocity):
+            _, _, gradient = C.loss_gradient(forward, x, y_all, sign, rescale, False)
+            return update(x, velocity, gradient)
+
+        def first_step(x, velocity, given_all_rows):
+            # given_all_rows < 0 (y=None, shared pass): the labels come from this forward pass.
+            logits, rows_labels, gradient = C.loss_gradient(
+                forward, x, given_all_rows, sign, rescale
+            )
+            x, velocity = update(x, velocity, gradient)
+            return x, velocity, tf.cast(logits[:n], tf.float32), rows_labels[:n]
+
         step = C.loop_step(step, jit_compile)
+        first_step = C.loop_step(first_step, jit_compile)
         velocity = tf.zeros_like(x) if momentum else tf.zeros([0], tf.float32)
-        for _ in tf.range(nb_iter):
+        x, velocity, first_logits, first_labels = first_step(
+            x, velocity, tf.tile(labels, [restarts])
+        )
+        clean_logits = tf.where(shared, first_logits, clean_logits)
+        labels = tf.where(shared, first_labels, labels)
+        y_all = tf.tile(labels, [restarts])
+        for _ in tf.range(nb_iter - 1):
             # Each step needs the previous one: running iterations in parallel only adds
             # bookkeeping (about 3% of a LeNet step).
             tf.autograph.experimental.set_loop_options(parallel_iterations=1)
@@ -175,7 +214,9 @@ def _iterative(
     function = C.cached(
         models,
         key,
-        lambda: _build_iterative(models, image_shape, norm, targeted, momentum, jit, model_weights),
+        lambda: _build_iterative(
+            models, image_shape, classes, norm, targeted, momentum, jit, model_weights
+        ),
     )
     n_eps = len(eps)
     # Rows are (eps, image) pairs, attacked in chunks of batch_size // nb_restarts rows: one

@@ -93,7 +93,8 @@ def _build(models, image_shape, patch_shape, scale_range, max_rotation, max_shif
         count = tf.shape(x)[0]
         labels = tf.fill([batch_size], target)
         velocity = tf.zeros_like(patch)
-        for step in tf.range(steps):
+
+        def descend(patch, velocity, step):
             step_seed = seed + tf.stack([0, 2 * step])
             index = tf.random.stateless_uniform([batch_size], step_seed, 0, count, dtype=tf.int32)
             placement = _random_placement(
@@ -115,6 +116,12 @@ def _build(models, image_shape, patch_shape, scale_range, max_rotation, max_shif
                 tf.reduce_mean(tf.abs(gradient)), C.TINY
             )
             patch = tf.clip_by_value(patch - step_size * tf.sign(velocity), clip_min, clip_max)
+            return patch, velocity
+
+        descend = C.loop_step(descend, jit_compile)
+        for step in tf.range(steps):
+            tf.autograph.experimental.set_loop_options(parallel_iterations=1)  # serial steps
+            patch, velocity = descend(patch, velocity, step)
         return patch
 
     signature = [

@@ -43,7 +43,8 @@ def _build(models, image_shape, norm, jit_compile):
         eps_v = tf.reshape(eps, [1])
         count = tf.shape(x)[0]
         v = tf.zeros((1,) + image_shape, tf.float32)
-        for step in tf.range(steps):
+
+        def ascend(v, step):
             index = tf.random.stateless_uniform(
                 [batch_size], seed + tf.stack([0, step]), 0, count, dtype=tf.int32
             )
@@ -59,7 +60,12 @@ def _build(models, image_shape, norm, jit_compile):
                 loss = tf.reduce_sum(C.cross_entropy(logits, yb) * not_fooled)
             gradient = tape.gradient(loss, v)
             v = v + step_size * C.steepest_direction(gradient, norm)
-            v = C.project(v, eps_v, norm)
+            return C.project(v, eps_v, norm)
+
+        ascend = C.loop_step(ascend, jit_compile)
+        for step in tf.range(steps):
+            tf.autograph.experimental.set_loop_options(parallel_iterations=1)  # serial steps
+            v = ascend(v, step)
         return v[0]
 
     signature = [

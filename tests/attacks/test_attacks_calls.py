@@ -169,24 +169,13 @@ def test_patch_success_rate_counts_only_images_not_already_of_the_target(tiny):
     assert attacks.patch_success_rate(model, x, target, x=x) == 0.0
 
 
-def test_pgd_step_is_its_own_graph_function_inside_the_loop(tiny):
-    # Without XLA, each PGD step runs as a non-inlined function called from the tf.range loop:
-    # inside the loop's cyclic graph oneDNN's layout pass may keep the slow MaxPoolGrad (see
-    # _common.loop_step); an acyclic step function gets the same kernels as a flat graph.
-    model, x = tiny
-    attacks.projected_gradient_descent(
-        model, x[:4], 0.1, eps_iter=0.05, nb_iter=2, clip_min=0, clip_max=1, jit_compile=False
-    )
-    # key: ("iterative", image shape, norm, targeted, momentum, jit_compile, model weights)
-    (function,) = [
-        f
-        for key, f in attacks.compiled_functions(model).items()
-        if key[1][0] == "iterative" and key[1][2:6] == (np.inf, False, False, False)
-    ]
+def _loop_step_function(function):
+    """The one function a compiled attack's step loop calls: the loop runs one iteration at a
+    time and its body calls a single non-inlined function holding the model and its gradient."""
     graph = function.get_concrete_function().graph.as_graph_def()
     library = {f.signature.name: f for f in graph.library.function}
     loops = [node for node in graph.node if node.op in ("While", "StatelessWhile")]
-    # The steps loop runs one iteration at a time (the random starts are a map_fn loop).
+    # The steps loop runs one iteration at a time (PGD's random starts are a map_fn loop).
     (loop,) = [node for node in loops if node.attr["parallel_iterations"].i == 1]
     body = library[loop.attr["body"].func.name]
     calls = [n for n in body.node_def if n.op in ("PartitionedCall", "StatefulPartitionedCall")]
@@ -196,3 +185,37 @@ def test_pgd_step_is_its_own_graph_function_inside_the_loop(tiny):
     # The step holds the model and its gradient; the loop body itself has no model ops.
     assert any("Backprop" in n.op for n in step.node_def)
     assert not any(n.op.startswith("Conv2D") for n in body.node_def)
+    return step
+
+
+@pytest.mark.parametrize("attack", ["iterative", "universal", "patch", "fooling"])
+def test_attack_step_is_its_own_graph_function_inside_the_loop(tiny, attack):
+    # Without XLA, each step runs as a non-inlined function called from the tf.range loop:
+    # inside the loop's cyclic graph oneDNN's layout pass may keep the slow MaxPoolGrad (see
+    # _common.loop_step); an acyclic step function gets the same kernels as a flat graph.
+    model, x = tiny
+    if attack == "iterative":
+        attacks.projected_gradient_descent(
+            model, x[:4], 0.1, eps_iter=0.05, nb_iter=2, clip_min=0, clip_max=1, jit_compile=False
+        )
+    elif attack == "universal":
+        attacks.universal_perturbation(
+            model, x, 0.1, nb_epochs=1, batch_size=8, clip_min=0, clip_max=1, jit_compile=False
+        )
+    elif attack == "patch":
+        attacks.adversarial_patch(model, x, 0, patch_size=0.5, steps=2, batch_size=4, seed=0)
+    else:
+        attacks.fooling_images(model, [0, 1], image_shape=(6, 6, 1), steps=2, jit_compile=False)
+    # PGD's key: ("iterative", image shape, norm, targeted, momentum, jit_compile, weights); the
+    # others end with jit_compile. Other tests may have compiled other variants for this model.
+    (function,) = [
+        f
+        for key, f in attacks.compiled_functions(model).items()
+        if key[1][0] == attack
+        and (
+            key[1][2:6] == (np.inf, False, False, False)
+            if attack == "iterative"
+            else not key[1][-1]
+        )
+    ]
+    _loop_step_function(function)
