@@ -147,9 +147,24 @@ class _AffineEvaluator:
                 return tf.vectorized_map(point, points)
             return tf.map_fn(point, points, fn_output_signature=tf.float32, parallel_iterations=4)
 
-        self.evaluate = tf.function(
-            evaluate, reduce_retracing=True, jit_compile=resolve_jit_compile(jit_compile)
-        )
+        self.evaluate = tf.function(evaluate, jit_compile=resolve_jit_compile(jit_compile))
+        self.concrete = {}
+
+    def compiled(self, chunk, base, directions, x, y):
+        """The concrete function for these argument shapes with the data batch size left open:
+        one trace per (number of directions, image shape), so a smaller last batch (or a second
+        surface) does not retrace."""
+        key = (tuple(chunk.shape), len(directions), tuple(x.shape[1:]), x.dtype, y.dtype)
+        if key not in self.concrete:
+            spec = tf.TensorSpec.from_tensor
+            self.concrete[key] = self.evaluate.get_concrete_function(
+                spec(chunk),
+                [spec(b) for b in base],
+                [[spec(d) for d in direction] for direction in directions],
+                tf.TensorSpec((None,) + tuple(x.shape[1:]), x.dtype),
+                tf.TensorSpec((None,) + tuple(y.shape[1:]), y.dtype),
+            )
+        return self.concrete[key]
 
     def __call__(self, points, base, directions, batches, points_per_batch, progress):
         points = np.asarray(points, "float32")
@@ -165,7 +180,8 @@ class _AffineEvaluator:
             chunk = np.concatenate([chunk, np.repeat(chunk[-1:], points_per_batch - used, 0)])
             chunk = tf.constant(chunk)
             for x, y in batches:
-                values = self.evaluate(chunk, base, directions, x, y).numpy()
+                function = self.compiled(chunk, base, directions, x, y)
+                values = function(chunk, base, directions, x, y).numpy()
                 sums[start : start + used] += values[:used]
             if progress is not None:
                 progress(min(start + points_per_batch, len(points)), len(points), {})

@@ -30,6 +30,11 @@ def test_interpolation_ends_equal_the_two_models_losses(trained_lenet, trained_l
     assert_close_nontrivial(curve["accuracy"][0], accuracy_a)
     # Between two independently trained solutions the loss rises (Goodfellow et al.'s bump).
     assert curve["loss"][1] > max(curve["loss"][0], curve["loss"][2])
+    # 200 images in batches of 128: the smaller last batch uses the same compiled function.
+    from kerasconv.visualize import landscape
+
+    evaluator = landscape._evaluator(trained_lenet, "auto")
+    assert evaluator.evaluate.experimental_get_tracing_count() == 1
     # From the initial weights (a fresh model's state) to the solution.
     fresh = kerasconv.models.LeNet5()
     start = kerasconv.visualize.model_state(fresh)
