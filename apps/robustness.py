@@ -16,7 +16,7 @@ cross-checks PGD with CleverHans's ``projected_gradient_descent`` in the same ru
 loss-gradient saliency of both nets (Tsipras et al. 2019); ``--quick`` does the same at a tiny
 size for the test suite::
 
-    python apps/robustness.py --full --out out/robustness_fashion   # about 50 min, 2 quiet cores
+    python apps/robustness.py --full --out out/robustness_fashion   # about 12 min, 2 quiet cores
     python apps/robustness.py --quick --out /tmp/robustness_quick   # seconds
 """
 
