@@ -73,7 +73,16 @@ def main(argv=None):
         default=None,
         help="with --full/--quick: test images attacked (default 1000 / 100)",
     )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="with --full/--quick: seed of the natural and the adversarially trained net (the "
+        "transfer source uses seed + 1; attacks keep their own fixed seeds)",
+    )
     args = parser.parse_args(argv)
+    if args.seed < 0:
+        parser.error(f"--seed must be >= 0; got {args.seed}")
     if args.eval_samples is not None and args.eval_samples < 1:
         parser.error(f"--eval-samples must be at least 1; got {args.eval_samples}")
     if args.full or args.quick:
@@ -408,14 +417,15 @@ def fashion_study(args):
         timings[f"natural training (seed {seed})"] = time.time() - tick
         return model
 
-    natural_model = natural(0)
+    seed = args.seed
+    natural_model = natural(seed)
     source_model = natural(
-        1, settings["source_train_limit"]
+        seed + 1, settings["source_train_limit"]
     )  # the black-box attacker's own, separately trained model
 
     # Madry et al.: every training batch replaced by PGD examples, from scratch, same recipe.
     tick = time.time()
-    kerasconv.training.reproducible(0)
+    kerasconv.training.reproducible(seed)
     robust_model = kerasconv.models.LeNet5(classes=10, name="adversarial")
     trainer = AdversarialModel(
         robust_model, eps=TRAIN_EPS, attack="pgd", nb_iter=settings["train_iter"]
@@ -427,7 +437,7 @@ def fashion_study(args):
         batch_size=64,
         learning_rate=settings["adversarial_learning_rate"],
         loss=default_loss(robust_model),
-        seed=0,
+        seed=seed,
         verbose=0,
     )
     timings["adversarial training"] = time.time() - tick
@@ -516,12 +526,13 @@ def fashion_study(args):
         f"{settings['train_iter']} examples (random start, step 2.5·eps/{settings['train_iter']}) "
         f"at L∞ eps {TRAIN_EPS}. Clean accuracy on all {len(x_test):,} test images; attacks on "
         f"the first {len(x_eval):,}. Transfer: PGD-20 examples crafted on a separately trained "
-        "natural LeNet-5 (seed 1"
+        f"natural LeNet-5 (seed {seed + 1}"
         + (
             f", on the first {settings['source_train_limit']:,} training images)."
             if settings["source_train_limit"]
             else ")."
-        ),
+        )
+        + f" The natural and the adversarially trained nets: seed {seed}.",
         "",
         "| | natural | adversarially trained |",
         "|---|---:|---:|",
@@ -562,6 +573,7 @@ def fashion_study(args):
         handle.write("\n".join(lines) + "\n")
     results = {
         "mode": "full" if args.full else "quick",
+        "seed": seed,
         "settings": settings,
         "clean_accuracy": clean,
         "cleverhans_pgd_accuracy": cleverhans,

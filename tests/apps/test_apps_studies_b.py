@@ -152,6 +152,7 @@ def test_new_apps_refuse_bad_arguments(capsys):
     cases = [
         (transferability_study, ["--eps", "2"], "--eps must be in (0, 1]"),
         (robustness, ["--quick", "--eval-samples", "0"], "--eval-samples must be at least 1"),
+        (robustness, ["--full", "--seed", "-1"], "--seed must be >= 0"),
         (transfer_study, ["--part", "fewshot"], "--part needs --full or --quick"),
         (transfer_study, ["--smoke", "--quick"], "--smoke is the digits study"),
     ]
