@@ -106,6 +106,41 @@ def command_line(app, argv):
     return f"python -m apps.{app} " + " ".join(argv if argv is not None else sys.argv[1:])
 
 
+def main(
+    app,
+    argv,
+    args,
+    settings_table,
+    estimate,
+    run,
+    report,
+    overrides=("epochs",),
+    estimate_sample=1024,
+):
+    """The shared ``main`` of the training studies: pick the setting, apply the command line's
+    ``overrides``, then either print ``--estimate`` (``estimate(settings, sample)`` on
+    ``estimate_sample`` training images) or ``run(settings, data)`` on Fashion-MNIST and
+    ``report(results, settings, setting, command, out, machine_line, seconds)``."""
+    setting = setting_name(args)
+    settings = dict(settings_table[setting])
+    for name in overrides:
+        if getattr(args, name) is not None:
+            settings[name] = getattr(args, name)
+    command = command_line(app, argv)
+    started = time.time()
+    if args.estimate:
+        total, parts = estimate(settings, load_fashion(estimate_sample, 256))
+        print(estimate_line(f"{app} ({setting})", total, parts))
+        return 0
+    machine_line = machine()
+    results = run(settings, load_fashion(settings["train"], settings["test"]))
+    path = report(
+        results, settings, setting, command.strip(), args.out, machine_line, time.time() - started
+    )
+    print(f"report: {path}")
+    return 0
+
+
 def setting_name(args):
     return "full" if args.full else ("smoke" if args.smoke else "quick")
 

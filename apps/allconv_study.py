@@ -187,24 +187,15 @@ def write_report(results, settings, setting, command, out, machine_line, wall):
 
 def main(argv=None):
     args = parse_args(argv)
-    setting = fs.setting_name(args)
-    settings = dict(SETTINGS[setting])
-    if args.epochs is not None:
-        settings["epochs"] = args.epochs
-    command = fs.command_line("allconv_study", argv)
-    started = time.time()
-    if args.estimate:
-        total, parts = estimate(settings, args.seed_list, fs.load_fashion(1024, 256))
-        print(fs.estimate_line(f"allconv_study ({setting})", total, parts))
-        return 0
-    machine_line = fs.machine()
-    data = fs.load_fashion(settings["train"], settings["test"])
-    results = run(settings, args.seed_list, data)
-    path = write_report(
-        results, settings, setting, command.strip(), args.out, machine_line, time.time() - started
+    return fs.main(
+        "allconv_study",
+        argv,
+        args,
+        SETTINGS,
+        estimate=lambda settings, sample: estimate(settings, args.seed_list, sample),
+        run=lambda settings, data: run(settings, args.seed_list, data),
+        report=write_report,
     )
-    print(f"report: {path}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -249,25 +249,15 @@ def write_report(results, settings, setting, command, out, machine_line, wall):
 
 def main(argv=None):
     args = parse_args(argv)
-    setting = fs.setting_name(args)
-    settings = dict(SETTINGS[setting])
-    if args.epochs is not None:
-        settings["epochs"] = args.epochs
-    command = fs.command_line("batchnorm_study", argv)
-    started = time.time()
-    if args.estimate:
-        sample = fs.load_fashion(1024, 256)
-        total, parts = estimate(settings, args.seed_list, sample)
-        print(fs.estimate_line(f"batchnorm_study ({setting})", total, parts))
-        return 0
-    machine_line = fs.machine()
-    data = fs.load_fashion(settings["train"], settings["test"])
-    results = run(settings, args.seed_list, data)
-    path = write_report(
-        results, settings, setting, command.strip(), args.out, machine_line, time.time() - started
+    return fs.main(
+        "batchnorm_study",
+        argv,
+        args,
+        SETTINGS,
+        estimate=lambda settings, sample: estimate(settings, args.seed_list, sample),
+        run=lambda settings, data: run(settings, args.seed_list, data),
+        report=write_report,
     )
-    print(f"report: {path}")
-    return 0
 
 
 if __name__ == "__main__":

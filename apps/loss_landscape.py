@@ -336,33 +336,17 @@ def write_report(results, surfaces, lines_, settings, setting, command, out, mac
 
 def main(argv=None):
     args = parse_args(argv)
-    setting = fs.setting_name(args)
-    settings = dict(SETTINGS[setting])
-    for name in ("epochs", "width"):
-        if getattr(args, name) is not None:
-            settings[name] = getattr(args, name)
-    command = fs.command_line("loss_landscape", argv)
-    started = time.time()
-    if args.estimate:
-        total, parts = estimate(settings, args.seed_list, fs.load_fashion(1024, 256))
-        print(fs.estimate_line(f"loss_landscape ({setting})", total, parts))
-        return 0
-    machine_line = fs.machine()
-    data = fs.load_fashion(settings["train"], settings["test"])
-    results, surfaces, lines = run(settings, args.seed_list, data)
-    path = write_report(
-        results,
-        surfaces,
-        lines,
-        settings,
-        setting,
-        command.strip(),
-        args.out,
-        machine_line,
-        time.time() - started,
+    return fs.main(
+        "loss_landscape",
+        argv,
+        args,
+        SETTINGS,
+        estimate=lambda settings, sample: estimate(settings, args.seed_list, sample),
+        run=lambda settings, data: run(settings, args.seed_list, data),
+        # run returns (results, surfaces, lines): the report takes them in that order.
+        report=lambda outputs, *rest: write_report(*outputs, *rest),
+        overrides=("epochs", "width"),
     )
-    print(f"report: {path}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -211,25 +211,16 @@ def write_report(results, settings, setting, command, out, machine_line, wall):
 
 def main(argv=None):
     args = parse_args(argv)
-    setting = fs.setting_name(args)
-    settings = dict(SETTINGS[setting])
-    if args.epochs is not None:
-        settings["epochs"] = args.epochs
-    command = fs.command_line("recipe_study", argv)
-    started = time.time()
-    if args.estimate:
-        sample = fs.load_fashion(2048, 256)
-        total, parts = estimate(settings, args.models, args.seed_list, sample)
-        print(fs.estimate_line(f"recipe_study ({setting})", total, parts))
-        return 0
-    machine_line = fs.machine()
-    data = fs.load_fashion(settings["train"], settings["test"])
-    results = run(settings, args.models, args.seed_list, data)
-    path = write_report(
-        results, settings, setting, command.strip(), args.out, machine_line, time.time() - started
+    return fs.main(
+        "recipe_study",
+        argv,
+        args,
+        SETTINGS,
+        estimate=lambda settings, sample: estimate(settings, args.models, args.seed_list, sample),
+        run=lambda settings, data: run(settings, args.models, args.seed_list, data),
+        report=write_report,
+        estimate_sample=2048,
     )
-    print(f"report: {path}")
-    return 0
 
 
 if __name__ == "__main__":
