@@ -181,6 +181,21 @@ def parse_seeds(text, prog):
     return seeds
 
 
+def parse_models(text, choices, prog):
+    """``"a,b"`` → ``["a", "b"]`` (a subset of ``choices``); ``SystemExit(2)`` with one line otherwise."""
+    import sys
+
+    models = [part.strip() for part in str(text).split(",") if part.strip()]
+    unknown = [m for m in models if m not in choices]
+    if unknown or not models or len(set(models)) != len(models):
+        print(
+            f"{prog}: error: --models takes distinct names from {', '.join(choices)}; got {text!r}",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    return models
+
+
 def mean_std(values):
     """``(mean, sample std)`` of a list (std 0 for one value); ``None`` entries are skipped."""
     import numpy as np

@@ -13,6 +13,7 @@ Run::
 
     python -m apps.allconv_study --full                  # the study (see --estimate)
     python -m apps.allconv_study --full --estimate       # time a few steps, print the estimate
+    python -m apps.allconv_study --full --models all_cnn_c   # one net of the full study
     python -m apps.allconv_study                         # quick: 12,000 images, 3 epochs
     python -m apps.allconv_study --smoke --out /tmp/ac   # seconds (the tests)
 """
@@ -56,8 +57,14 @@ SETTINGS = {
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="allconv_study", description=__doc__.splitlines()[0])
     fs.add_setting_arguments(parser, os.path.join("out", "allconv_study"))
+    parser.add_argument(
+        "--models",
+        default=",".join(VARIANTS),
+        help=f"comma-separated subset of {', '.join(VARIANTS)}",
+    )
     parser.add_argument("--epochs", type=int, default=None, help="training epochs per model")
     args = parser.parse_args(argv)
+    args.models = fs.parse_models(args.models, VARIANTS, "allconv_study")
     if args.epochs is not None and args.epochs < 1:
         parser.exit(2, "allconv_study: error: --epochs must be >= 1\n")
     args.seed_list = fs.parse_seeds(args.seeds, "allconv_study")
@@ -78,14 +85,14 @@ def build(variant, settings, seed):
     )
 
 
-def run(settings, seeds, data):
-    """Train the four nets once per seed; ``{variant: [ {seed, error, curve, seconds} ]}``."""
+def run(settings, seeds, data, variants=VARIANTS):
+    """Train each net once per seed; ``{variant: [ {seed, error, curve, seconds} ]}``."""
     import kerasconv
 
     x_train, y_train, x_test, y_test = data
     results = {}
     for seed in seeds:
-        for variant in VARIANTS:
+        for variant in variants:
             model = build(variant, settings, seed)
             started = time.time()
             history = kerasconv.training.train(
@@ -120,11 +127,11 @@ def run(settings, seeds, data):
     return results
 
 
-def estimate(settings, seeds, sample):
+def estimate(settings, seeds, sample, variants=VARIANTS):
     x, y = sample[0], sample[1]
     train_size = settings["train"] or fs.TRAIN_SIZE
     total, parts = 0.0, []
-    for variant in VARIANTS:
+    for variant in variants:
         seconds = fs.seconds_per_step(build(variant, settings, 0), x, y, settings["batch"])
         per_epoch = (
             seconds * train_size / settings["batch"] * (1 + 0.33 * fs.TEST_SIZE / train_size)
@@ -140,7 +147,7 @@ def write_report(results, settings, setting, command, out, machine_line, wall):
 
     os.makedirs(out, exist_ok=True)
     figure = "allconv_curves.png"
-    seeds = [r["seed"] for r in results[VARIANTS[0]]]
+    seeds = [r["seed"] for r in next(iter(results.values()))]
     plot.accuracy_curves(
         {f"{LABELS[v]} (seed {r['seed']})": r["curve"] for v, rs in results.items() for r in rs},
         path=os.path.join(out, figure),
@@ -192,8 +199,8 @@ def main(argv=None):
         argv,
         args,
         SETTINGS,
-        estimate=lambda settings, sample: estimate(settings, args.seed_list, sample),
-        run=lambda settings, data: run(settings, args.seed_list, data),
+        estimate=lambda settings, sample: estimate(settings, args.seed_list, sample, args.models),
+        run=lambda settings, data: run(settings, args.seed_list, data, args.models),
         report=write_report,
     )
 

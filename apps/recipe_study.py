@@ -85,10 +85,7 @@ def parse_args(argv):
     )
     parser.add_argument("--epochs", type=int, default=None, help="override the setting's epochs")
     args = parser.parse_args(argv)
-    args.models = [m.strip() for m in args.models.split(",") if m.strip()]
-    unknown = [m for m in args.models if m not in MODELS]
-    if unknown or not args.models:
-        parser.exit(2, f"recipe_study: error: --models takes {', '.join(MODELS)}; got {unknown}\n")
+    args.models = fs.parse_models(args.models, MODELS, "recipe_study")
     if args.epochs is not None and args.epochs < 1:
         parser.exit(2, "recipe_study: error: --epochs must be >= 1\n")
     args.seed_list = fs.parse_seeds(args.seeds, "recipe_study")

@@ -76,6 +76,16 @@ def test_allconv_study_smoke(tmp_path):
     assert (tmp_path / "allconv_curves.png").stat().st_size > 5000
 
 
+def test_allconv_study_models_subset(tmp_path):
+    argv = ["--smoke", "--models", "all_cnn_c,model_c", "--out", str(tmp_path)]
+    assert allconv_study.main(argv) == 0
+    results = json.loads((tmp_path / "results.json").read_text())["results"]
+    assert list(results) == ["all_cnn_c", "model_c"]
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert len(_table_rows(report, "All-CNN-C |")) == 1
+    assert not _table_rows(report, "Strided-CNN-C |")
+
+
 def test_loss_landscape_smoke(tmp_path):
     assert loss_landscape.main(["--smoke", "--out", str(tmp_path)]) == 0
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
@@ -179,6 +189,8 @@ def test_mean_std_and_plus_minus():
         (recipe_study, ["--epochs", "0"], "--epochs must be >= 1"),
         (batchnorm_study, ["--seeds", "0,x"], "--seeds must be distinct"),
         (allconv_study, ["--seeds", "1,1"], "--seeds must be distinct"),
+        (allconv_study, ["--models", "all_cnn_c,all_cnn_c"], "--models takes distinct"),
+        (allconv_study, ["--models", "all_cnn_d"], "--models takes distinct"),
         (loss_landscape, ["--width", "0"], "--width must be >= 1"),
         (loss_landscape, ["--full", "--smoke"], "not allowed with"),
     ],
