@@ -196,6 +196,13 @@ def parse_models(text, choices, prog):
     return models
 
 
+def spread_sentence(quantity, seeds):
+    """``"Errors are mean ± standard deviation over seeds 0, 1."`` or, for one seed, says so."""
+    if len(seeds) == 1:
+        return f"{quantity} are from one run (seed {seeds[0]}): no spread measured."
+    return f"{quantity} are mean ± standard deviation over seeds {', '.join(map(str, seeds))}."
+
+
 def mean_std(values):
     """``(mean, sample std)`` of a list (std 0 for one value); ``None`` entries are skipped."""
     import numpy as np

@@ -182,8 +182,8 @@ def write_report(results, settings, setting, command, out, machine_line, wall):
         )
     lines += [
         "",
-        f"Errors are mean ± standard deviation over seeds {', '.join(map(str, seeds))} where "
-        "more than one. The notes' table gives ≈1.3 M / 1.3 M / 1.4 M / 1.4 M parameters; "
+        fs.spread_sentence("Errors", seeds)
+        + " The notes' table gives ≈1.3 M / 1.3 M / 1.4 M / 1.4 M parameters; "
         "counting Model C's layers gives 0.95 M (Strided-CNN-C the same; the two others 1.37 M).",
         "",
         f"![test accuracy per epoch]({figure})",

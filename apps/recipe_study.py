@@ -197,8 +197,7 @@ def write_report(results, settings, setting, command, out, machine_line, wall):
         )
     lines += [
         "",
-        f"Test accuracy is mean ± standard deviation over seeds "
-        f"{', '.join(str(r['seed']) for r in next(iter(results.values())))} where more than one.",
+        fs.spread_sentence("Test accuracies", [r["seed"] for r in next(iter(results.values()))]),
         "",
         f"![test accuracy per epoch]({figure})",
         "",

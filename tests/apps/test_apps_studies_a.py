@@ -180,6 +180,10 @@ def test_mean_std_and_plus_minus():
     assert fs.mean_std([0.9, 0.92]) == pytest.approx((0.91, np.std([0.9, 0.92], ddof=1)))
     assert fs.pm([0.9, 0.92], 100, 1, "%") == "91.0 ± 1.4%"
     assert fs.pm([0.9123], 100, 2, "%") == "91.23%"
+    assert fs.spread_sentence("Errors", [0]) == (
+        "Errors are from one run (seed 0): no spread measured."
+    )
+    assert fs.spread_sentence("Errors", [0, 1]).endswith("over seeds 0, 1.")
 
 
 @pytest.mark.parametrize(
