@@ -314,7 +314,7 @@ def write_report(results, surfaces, lines_, settings, setting, command, out, mac
 
     lines += [
         "",
-        f"Seeds: {', '.join(map(str, seeds))} (mean ± standard deviation where more than one). "
+        fs.spread_sentence("Training and test errors", seeds) + " "
         f"Measured: plain-{deepest}'s final training error is **{order(False)}** "
         f"plain-{shallow}'s (He et al.: above); ResNet-{deepest}'s is **{order(True)}** "
         f"ResNet-{shallow}'s (He et al.: below).",
@@ -323,7 +323,9 @@ def write_report(results, surfaces, lines_, settings, setting, command, out, mac
         "",
         "![surfaces](surfaces.png)",
         "",
-        "A larger sharpness number means the loss climbs faster away from the solution.",
+        "A larger sharpness number means the loss climbs faster away from the solution; where "
+        "the grid's outer ring lies on a plateau of high loss for both nets, the number no "
+        "longer tells the basins' widths apart: compare the contours.",
         "",
         "![interpolation](interpolation.png)",
         "",
