@@ -107,12 +107,66 @@ def _interleaved(contenders, rounds):
     return best
 
 
+KERNEL_KINDS = {
+    "conv forward": lambda op: "Conv2D" in op and "Backprop" not in op,
+    "conv backward (input)": lambda op: "Conv2DBackpropInput" in op,
+    "conv backward (filter)": lambda op: "Conv2DBackpropFilter" in op,
+    "graph function calls": lambda op: op == "PartitionedCallOp",
+}
+
+
+def _kernel_counts(fn):
+    """How many conv kernels (forward, backward to the input, backward to the filters) and
+    non-inlined graph-function calls one call of ``fn`` runs, read from TensorFlow's profiler
+    (op events are named ``name:OpType`` in graphs, ``EagerLocalExecute: OpType`` eagerly).
+    None when the profiler's protobuf is not importable."""
+    import collections
+    import glob
+    import shutil
+    import tempfile
+
+    import tensorflow as tf
+
+    try:
+        from tensorflow.tsl.profiler.protobuf import xplane_pb2
+    except ImportError:
+        return None
+    folder = tempfile.mkdtemp(prefix="kerasconv_profile_")
+    try:
+        tf.profiler.experimental.start(folder)
+        try:
+            fn()
+        finally:
+            tf.profiler.experimental.stop()
+        space = xplane_pb2.XSpace()
+        for path in glob.glob(os.path.join(folder, "**", "*.xplane.pb"), recursive=True):
+            with open(path, "rb") as handle:
+                space.ParseFromString(handle.read())
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    ops = collections.Counter()
+    for plane in space.planes:
+        for line in plane.lines:
+            for event in line.events:
+                name = plane.event_metadata[event.metadata_id].name
+                if name.startswith("EagerLocalExecute: "):
+                    ops[name[len("EagerLocalExecute: ") :]] += 1
+                elif name == "PartitionedCallOp":
+                    ops[name] += 1
+                elif ":" in name:
+                    ops[name.rsplit(":", 1)[1]] += 1
+    return {
+        kind: sum(count for op, count in ops.items() if test(op))
+        for kind, test in KERNEL_KINDS.items()
+    }
+
+
 def _difference(ours, theirs):
     diff = np.abs(np.asarray(ours, "float64") - np.asarray(theirs, "float64"))
     return float(diff.max()), float(np.mean(diff > 1e-6))
 
 
-def _speed_rows(quick):
+def _speed_rows(quick, work=False):
     import tensorflow as tf
 
     import kerasconv
@@ -209,8 +263,18 @@ def _speed_rows(quick):
         ):
             outputs = {name: fn() for name, fn in contenders.items()}
             times = _interleaved(contenders, rounds)
+            # After the timing (the profiler slows what it watches): the kernels of one call.
+            counted = {name: _kernel_counts(fn) for name, fn in contenders.items()} if work else {}
             ours = times["kerasconv"]
-            rows.append({"row": label, "contender": "kerasconv", "ms": 1000 * ours, "ratio": None})
+            rows.append(
+                {
+                    "row": label,
+                    "contender": "kerasconv",
+                    "ms": 1000 * ours,
+                    "ratio": None,
+                    "kernels": counted.get("kerasconv"),
+                }
+            )
             for name in contenders:
                 if name == "kerasconv":
                     continue
@@ -223,6 +287,7 @@ def _speed_rows(quick):
                         "ratio": times[name] / ours,
                         "max_linf_difference": largest,
                         "share_of_pixels_differing": share,
+                        "kernels": counted.get(name),
                     }
                 )
             for r in rows[-len(contenders) :]:
@@ -287,6 +352,7 @@ def _speed_rows_in_processes(quick, processes):
     for index in range(processes):
         print(f"  speed rows, process {index + 1} of {processes}", flush=True)
         command = [sys.executable, "-m", "benchmarks.bench_attacks", "--speed-json"]
+        command += ["--work"] if index == 0 else []  # kernel counts do not vary: once
         done = subprocess.run(
             command + (["--quick"] if quick else []),
             cwd=ROOT,
@@ -370,6 +436,19 @@ def run(quick=False, speed=True, memory=True, processes=None):
         lines.append(
             f"| {r['row']} | {r['contender']} | {r['ms']:.1f} | {ratio} | {diff} | {share} |"
         )
+    counted = [r for r in speed if r.get("kernels")]
+    if counted:
+        lines += [
+            "",
+            "| row | contender | " + " | ".join(KERNEL_KINDS) + " |",
+            "|---|---|" + "---:|" * len(KERNEL_KINDS),
+        ]
+        lines += [
+            f"| {r['row']} | {r['contender']} | "
+            + " | ".join(str(r["kernels"][kind]) for kind in KERNEL_KINDS)
+            + " |"
+            for r in counted
+        ]
     lines += [
         "",
         "| attack (LeNet-5, 32×32×1) | images | peak memory growth | returned arrays | input |",
@@ -390,6 +469,9 @@ def run(quick=False, speed=True, memory=True, processes=None):
         "its kernels once per process, and the ratios vary between processes by more than "
         "within one.",
         "PGD rows: no random start on either side, labels = the model's predictions (y=None).",
+        "Kernels: one call of each contender under TensorFlow's profiler (after the timing, in "
+        "the first process): convolution kernels run forward, backward to the input and "
+        "backward to the filters, and non-inlined graph-function calls (kerasconv's steps).",
         "Memory: one fresh process per row; after a warm-up call on 16 images the peak RSS "
         "(VmHWM) is reset to the current RSS, and the row is the peak during the call minus the "
         "RSS before it (it includes the returned arrays and the chunks' working memory).",
@@ -416,7 +498,7 @@ def run(quick=False, speed=True, memory=True, processes=None):
 
 if __name__ == "__main__":
     if "--speed-json" in sys.argv:  # one process's speed rows (see _speed_rows_in_processes)
-        found = _speed_rows("--quick" in sys.argv)
+        found = _speed_rows("--quick" in sys.argv, work="--work" in sys.argv)
         print(MARKER + json.dumps(found), flush=True)
         sys.exit(0)
     result = run(
