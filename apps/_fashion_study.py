@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 import time
 
 TRAIN_SIZE, TEST_SIZE = 60_000, 10_000
@@ -116,11 +117,14 @@ def main(
     report,
     overrides=("epochs",),
     estimate_sample=1024,
+    order=None,
 ):
     """The shared ``main`` of the training studies: pick the setting, apply the command line's
     ``overrides``, then either print ``--estimate`` (``estimate(settings, sample)`` on
     ``estimate_sample`` training images) or ``run(settings, data)`` on Fashion-MNIST and
-    ``report(results, settings, setting, command, out, machine_line, seconds)``."""
+    ``report(results, settings, setting, command, out, machine_line, seconds)``. With
+    ``--merge`` (``add_merge_argument``) the report is written from earlier runs instead, their
+    nets in ``order``."""
     setting = setting_name(args)
     settings = dict(settings_table[setting])
     for name in overrides:
@@ -128,9 +132,21 @@ def main(
             settings[name] = getattr(args, name)
     command = command_line(app, argv)
     started = time.time()
+    if args.estimate and getattr(args, "merge", None):
+        print(f"{app}: error: --estimate and --merge exclude each other", file=sys.stderr)
+        raise SystemExit(2)
     if args.estimate:
         total, parts = estimate(settings, load_fashion(estimate_sample, 256))
         print(estimate_line(f"{app} ({setting})", total, parts))
+        return 0
+    if getattr(args, "merge", None):
+        setting, settings, results, seconds = merge_results(args.merge, app, order)
+        machine_line = (
+            f"merged from {len(args.merge)} earlier runs' results.json; the time below is the "
+            "sum of their training times"
+        )
+        path = report(results, settings, setting, command.strip(), args.out, machine_line, seconds)
+        print(f"report: {path}")
         return 0
     machine_line = machine()
     results = run(settings, load_fashion(settings["train"], settings["test"]))
@@ -139,6 +155,71 @@ def main(
     )
     print(f"report: {path}")
     return 0
+
+
+def add_merge_argument(parser):
+    """``--merge DIR [DIR ...]``: the report of earlier runs (other nets or seeds), no training."""
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="DIR",
+        default=None,
+        help="write one report from earlier runs' DIR/results.json (the same setting; other nets "
+        "or seeds), without training; the runs' own settings are used",
+    )
+
+
+def merge_results(folders, prog, order=None):
+    """Join the runs saved in ``folder/results.json`` for each folder.
+
+    Returns ``(setting, settings, results, seconds)``: the runs of each net sorted by seed (nets
+    in ``order`` where given) and the sum of their training seconds. Exits with status 2 and one
+    line when a file is missing or unreadable, the settings differ, or a (net, seed) pair
+    appears twice.
+    """
+    import json
+
+    def fail(message):
+        print(f"{prog}: error: --merge: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+    setting = settings = None
+    results = {}
+    for folder in folders:
+        path = os.path.join(folder, "results.json")
+        try:
+            with open(path, encoding="utf-8") as handle:
+                saved = json.load(handle)
+            this_setting, this_settings, runs = (
+                saved["setting"],
+                saved["settings"],
+                saved["results"],
+            )
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            fail(f"cannot read {path} ({type(error).__name__}: {error})")
+        if settings is None:
+            setting, settings = this_setting, this_settings
+        elif (this_setting, this_settings) != (setting, settings):
+            fail(
+                f"{path} was run with other settings than {folders[0]} ({this_setting} vs {setting})"
+            )
+        for name, entries in runs.items():
+            known = {entry["seed"] for entry in results.get(name, [])}
+            for entry in entries:
+                if entry["seed"] in known:
+                    fail(f"{name} with seed {entry['seed']} appears twice (again in {path})")
+                known.add(entry["seed"])
+                results.setdefault(name, []).append(entry)
+    names = sorted(
+        results, key=lambda n: (list(order).index(n) if order and n in order else len(results), n)
+    )
+    merged = {name: sorted(results[name], key=lambda entry: entry["seed"]) for name in names}
+    seconds = sum(
+        float(entry.get("seconds", entry.get("train_seconds", 0.0)))
+        for entries in merged.values()
+        for entry in entries
+    )
+    return setting, settings, merged, seconds
 
 
 def setting_name(args):
@@ -196,8 +277,24 @@ def parse_models(text, choices, prog):
     return models
 
 
+def seeds_of(results):
+    """``{net: [seeds]}`` of a study's results."""
+    return {name: [entry["seed"] for entry in entries] for name, entries in results.items()}
+
+
 def spread_sentence(quantity, seeds):
-    """``"Errors are mean ± standard deviation over seeds 0, 1."`` or, for one seed, says so."""
+    """``"Errors are mean ± standard deviation over seeds 0, 1."`` or, for one seed, says so.
+
+    ``seeds`` is one list for every row, or ``{row: [seeds]}`` (runs merged with ``--merge``):
+    when the rows' seeds differ, the sentence points to the table's seeds column."""
+    if isinstance(seeds, dict):
+        distinct = {tuple(row) for row in seeds.values()}
+        if len(distinct) > 1:
+            return (
+                f"{quantity} are mean ± standard deviation over each row's seeds (column "
+                '"seeds"); a row from one seed has no spread measured.'
+            )
+        seeds = list(distinct.pop())
     if len(seeds) == 1:
         return f"{quantity} are from one run (seed {seeds[0]}): no spread measured."
     return f"{quantity} are mean ± standard deviation over seeds {', '.join(map(str, seeds))}."

@@ -14,6 +14,7 @@ Run::
     python -m apps.allconv_study --full                  # the study (see --estimate)
     python -m apps.allconv_study --full --estimate       # time a few steps, print the estimate
     python -m apps.allconv_study --full --models all_cnn_c   # one net of the full study
+    python -m apps.allconv_study --merge out/a out/b --out out/ab   # one report from earlier runs
     python -m apps.allconv_study                         # quick: 12,000 images, 3 epochs
     python -m apps.allconv_study --smoke --out /tmp/ac   # seconds (the tests)
 """
@@ -63,6 +64,7 @@ def parse_args(argv):
         help=f"comma-separated subset of {', '.join(VARIANTS)}",
     )
     parser.add_argument("--epochs", type=int, default=None, help="training epochs per model")
+    fs.add_merge_argument(parser)
     args = parser.parse_args(argv)
     args.models = fs.parse_models(args.models, VARIANTS, "allconv_study")
     if args.epochs is not None and args.epochs < 1:
@@ -147,7 +149,6 @@ def write_report(results, settings, setting, command, out, machine_line, wall):
 
     os.makedirs(out, exist_ok=True)
     figure = "allconv_curves.png"
-    seeds = [r["seed"] for r in next(iter(results.values()))]
     plot.accuracy_curves(
         {f"{LABELS[v]} (seed {r['seed']})": r["curve"] for v, rs in results.items() for r in rs},
         path=os.path.join(out, figure),
@@ -171,18 +172,19 @@ def write_report(results, settings, setting, command, out, machine_line, wall):
         f"Command: `{command}`  ",
         f"Machine: {machine_line}; wall time {wall:.0f} s.",
         "",
-        "| Model | Error (%) (Fashion-MNIST, this run) | # parameters (this width) "
+        "| Model | seeds | Error (%) (Fashion-MNIST, this run) | # parameters (this width) "
         "| Error (%) (CIFAR-10, paper) | # parameters (paper width) |",
-        "|---|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for variant, rs in results.items():
         lines.append(
-            f"| {LABELS[variant]} | {fs.pm([r['error'] for r in rs], 1, 2)} | {rs[0]['params']:,} "
+            f"| {LABELS[variant]} | {', '.join(str(r['seed']) for r in rs)} "
+            f"| {fs.pm([r['error'] for r in rs], 1, 2)} | {rs[0]['params']:,} "
             f"| {PAPER_ERROR[variant]:.2f} | ≈ {rs[0]['paper_params'] / 1e6:.2f} M |"
         )
     lines += [
         "",
-        fs.spread_sentence("Errors", seeds)
+        fs.spread_sentence("Errors", fs.seeds_of(results))
         + " The notes' table gives ≈1.3 M / 1.3 M / 1.4 M / 1.4 M parameters; "
         "counting Model C's layers gives 0.95 M (Strided-CNN-C the same; the two others 1.37 M).",
         "",
@@ -202,6 +204,7 @@ def main(argv=None):
         estimate=lambda settings, sample: estimate(settings, args.seed_list, sample, args.models),
         run=lambda settings, data: run(settings, args.seed_list, data, args.models),
         report=write_report,
+        order=VARIANTS,
     )
 
 

@@ -15,6 +15,7 @@ Run::
     python -m apps.recipe_study --full                    # the study (see --estimate)
     python -m apps.recipe_study --full --models lenet5     # one net of the full study
     python -m apps.recipe_study --full --estimate          # time a few steps, print the estimate
+    python -m apps.recipe_study --merge out/a out/b --out out/ab  # one report from earlier runs
     python -m apps.recipe_study                            # quick: 12,000 images, 3 epochs
     python -m apps.recipe_study --smoke --out /tmp/recipe  # seconds (the tests)
 """
@@ -84,6 +85,7 @@ def parse_args(argv):
         "--models", default=",".join(MODELS), help=f"comma-separated subset of {', '.join(MODELS)}"
     )
     parser.add_argument("--epochs", type=int, default=None, help="override the setting's epochs")
+    fs.add_merge_argument(parser)
     args = parser.parse_args(argv)
     args.models = fs.parse_models(args.models, MODELS, "recipe_study")
     if args.epochs is not None and args.epochs < 1:
@@ -181,9 +183,9 @@ def write_report(results, settings, setting, command, out, machine_line, wall):
         f"Command: `{command}`  ",
         f"Machine: {machine_line}; wall time {wall:.0f} s.",
         "",
-        "| net | # params | learning rate | epochs | test accuracy | README anchor | goal "
+        "| net | # params | learning rate | epochs | seeds | test accuracy | README anchor | goal "
         "| goal met | wall time |",
-        "|---|---:|---:|---:|---:|---|---:|---|---:|",
+        "|---|---:|---:|---:|---|---:|---|---:|---|---:|",
     ]
     for name, rs in results.items():
         accs = [r["accuracy"] for r in rs]
@@ -192,12 +194,13 @@ def write_report(results, settings, setting, command, out, machine_line, wall):
         met = "yes" if 100 * mean >= GOALS[name] else "no"
         lines.append(
             f"| {LABELS[name]} | {rs[0]['params']:,} | {LEARNING_RATES[name]} "
-            f"| {settings['epochs']} | {fs.pm(accs, 100, 2, '%')} | {anchor} {value}% "
+            f"| {settings['epochs']} | {', '.join(str(r['seed']) for r in rs)} "
+            f"| {fs.pm(accs, 100, 2, '%')} | {anchor} {value}% "
             f"| ≥ {GOALS[name]}% | {met} | {fs.pm([r['seconds'] for r in rs], 1, 0, ' s')} |"
         )
     lines += [
         "",
-        fs.spread_sentence("Test accuracies", [r["seed"] for r in next(iter(results.values()))]),
+        fs.spread_sentence("Test accuracies", fs.seeds_of(results)),
         "",
         f"![test accuracy per epoch]({figure})",
         "",
@@ -216,6 +219,7 @@ def main(argv=None):
         run=lambda settings, data: run(settings, args.models, args.seed_list, data),
         report=write_report,
         estimate_sample=2048,
+        order=MODELS,
     )
 
 

@@ -86,6 +86,48 @@ def test_allconv_study_models_subset(tmp_path):
     assert not _table_rows(report, "Strided-CNN-C |")
 
 
+def test_allconv_study_merge_joins_runs_of_other_nets_and_seeds(tmp_path, capsys):
+    first, second, merged = tmp_path / "a", tmp_path / "b", tmp_path / "ab"
+    common = ["--smoke", "--models"]
+    assert allconv_study.main(common + ["all_cnn_c", "--seeds", "0", "--out", str(first)]) == 0
+    argv = common + ["all_cnn_c,model_c", "--seeds", "1", "--out", str(second)]
+    assert allconv_study.main(argv) == 0
+    assert allconv_study.main(["--merge", str(second), str(first), "--out", str(merged)]) == 0
+    runs = {
+        folder: json.loads((folder / "results.json").read_text())["results"]
+        for folder in (first, second, merged)
+    }
+    # The study's order of nets, each net's runs by seed, every run kept as it was saved.
+    assert list(runs[merged]) == ["model_c", "all_cnn_c"]
+    assert runs[merged]["model_c"] == runs[second]["model_c"]
+    assert runs[merged]["all_cnn_c"] == runs[first]["all_cnn_c"] + runs[second]["all_cnn_c"]
+    errors = [entry["error"] for entry in runs[merged]["all_cnn_c"]]
+    report = (merged / "report.md").read_text(encoding="utf-8")
+    (row,) = _table_rows(report, "All-CNN-C |")
+    assert f"| 0, 1 | {np.mean(errors):.2f} ± {np.std(errors, ddof=1):.2f} |" in row
+    (row,) = _table_rows(report, "Model C |")
+    assert f"| 1 | {runs[second]['model_c'][0]['error']:.2f} |" in row
+    assert 'over each row\'s seeds (column "seeds")' in report
+    assert "merged from 2 earlier runs" in report
+    capsys.readouterr()
+    # The same (net, seed) twice, a folder without results and another setting: one line, exit 2.
+    quick = tmp_path / "quick"
+    quick.mkdir()
+    saved = json.loads((first / "results.json").read_text())
+    saved["setting"], saved["settings"]["epochs"] = "quick", 3
+    (quick / "results.json").write_text(json.dumps(saved))
+    for folders, message in (
+        ([first, first], "all_cnn_c with seed 0 appears twice"),
+        ([first, tmp_path / "missing"], "cannot read"),
+        ([first, quick], "other settings"),
+    ):
+        with pytest.raises(SystemExit) as raised:
+            allconv_study.main(["--merge", *map(str, folders), "--out", str(tmp_path / "x")])
+        assert raised.value.code == 2
+        error = capsys.readouterr().err.strip().splitlines()
+        assert len(error) == 1 and message in error[0]
+
+
 def test_loss_landscape_smoke(tmp_path):
     assert loss_landscape.main(["--smoke", "--out", str(tmp_path)]) == 0
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
@@ -184,6 +226,8 @@ def test_mean_std_and_plus_minus():
         "Errors are from one run (seed 0): no spread measured."
     )
     assert fs.spread_sentence("Errors", [0, 1]).endswith("over seeds 0, 1.")
+    # Rows with the same seeds read as one list.
+    assert fs.spread_sentence("Errors", {"a": [0, 1], "b": [0, 1]}).endswith("over seeds 0, 1.")
 
 
 @pytest.mark.parametrize(
@@ -197,6 +241,7 @@ def test_mean_std_and_plus_minus():
         (allconv_study, ["--models", "all_cnn_d"], "--models takes distinct"),
         (loss_landscape, ["--width", "0"], "--width must be >= 1"),
         (loss_landscape, ["--full", "--smoke"], "not allowed with"),
+        (recipe_study, ["--merge", "a", "--estimate"], "--estimate and --merge exclude"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(app, argv, message, capsys):
