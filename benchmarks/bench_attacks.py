@@ -24,7 +24,7 @@ since the process started, ``ru_maxrss``, is dominated by importing TensorFlow a
 showed no growth at all.)
 
 Every speed row is timed in ``PROCESSES`` fresh processes, one after the other, and reported as
-the median with the range of its ratio (oneDNN's kernels are chosen once per process).
+the median with the range of its ratio (ratios vary more between processes than within one).
 
 ``run(quick=False)`` returns ``{"title", "rows", "markdown", "notes"}``; ``python -m
 benchmarks.bench_attacks [--quick] [--speed-only | --memory-only]`` prints the tables. CleverHans and ART are the ``bench`` extra
@@ -42,9 +42,9 @@ import time
 import numpy as np
 
 ROUNDS = 7
-# Fresh processes per speed row: oneDNN's choice of kernels (a converted or an Eigen
-# MaxPoolGrad, see docs/attacks.md) is made once per process and moves the ratios by up to
-# ~15% between processes, so one process's ratio is not the machine's.
+# Fresh processes per speed row: the ratios vary more between processes than within one (by up
+# to ~15%; oneDNN's layout pass, for one, decides per process, see docs/attacks.md), so one
+# process's ratio is not the machine's.
 PROCESSES = 3
 MARKER = "SPEED_ROWS "
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -141,7 +141,7 @@ def _kernel_counts(fn):
         space = xplane_pb2.XSpace()
         for path in glob.glob(os.path.join(folder, "**", "*.xplane.pb"), recursive=True):
             with open(path, "rb") as handle:
-                space.ParseFromString(handle.read())
+                space.MergeFromString(handle.read())
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     ops = collections.Counter()
@@ -465,9 +465,8 @@ def run(quick=False, speed=True, memory=True, processes=None):
     notes = [
         "Contenders of a row are timed interleaved in one process (minimum of "
         f"{3 if quick else ROUNDS} calls after warm-up): a busy machine slows them alike. "
-        f"Every row is timed in {processes} fresh process(es) one after the other: oneDNN picks "
-        "its kernels once per process, and the ratios vary between processes by more than "
-        "within one.",
+        f"Every row is timed in {processes} fresh process(es) one after the other: the ratios "
+        "vary more between processes than within one.",
         "PGD rows: no random start on either side, labels = the model's predictions (y=None).",
         "Kernels: one call of each contender under TensorFlow's profiler (after the timing, in "
         "the first process): convolution kernels run forward, backward to the input and "
