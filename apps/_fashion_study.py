@@ -169,13 +169,13 @@ def add_merge_argument(parser):
     )
 
 
-def merge_results(folders, prog, order=None):
+def merge_results(folders, prog, order):
     """Join the runs saved in ``folder/results.json`` for each folder.
 
     Returns ``(setting, settings, results, seconds)``: the runs of each net sorted by seed (nets
-    in ``order`` where given) and the sum of their training seconds. Exits with status 2 and one
-    line when a file is missing or unreadable, the settings differ, or a (net, seed) pair
-    appears twice.
+    in the study's ``order``) and the sum of their training seconds. Exits with status 2 and one
+    line when a file is missing or unreadable, the settings differ, a net is not one of
+    ``order`` or a (net, seed) pair appears twice.
     """
     import json
 
@@ -204,21 +204,20 @@ def merge_results(folders, prog, order=None):
                 f"{path} was run with other settings than {folders[0]} ({this_setting} vs {setting})"
             )
         for name, entries in runs.items():
+            if name not in order:
+                fail(f"{path} holds {name!r}, not one of this study's nets ({', '.join(order)})")
             known = {entry["seed"] for entry in results.get(name, [])}
             for entry in entries:
                 if entry["seed"] in known:
                     fail(f"{name} with seed {entry['seed']} appears twice (again in {path})")
                 known.add(entry["seed"])
                 results.setdefault(name, []).append(entry)
-    names = sorted(
-        results, key=lambda n: (list(order).index(n) if order and n in order else len(results), n)
-    )
-    merged = {name: sorted(results[name], key=lambda entry: entry["seed"]) for name in names}
-    seconds = sum(
-        float(entry.get("seconds", entry.get("train_seconds", 0.0)))
-        for entries in merged.values()
-        for entry in entries
-    )
+    merged = {
+        name: sorted(results[name], key=lambda entry: entry["seed"])
+        for name in order
+        if name in results
+    }
+    seconds = sum(float(entry.get("seconds", 0.0)) for group in merged.values() for entry in group)
     return setting, settings, merged, seconds
 
 

@@ -116,10 +116,16 @@ def test_allconv_study_merge_joins_runs_of_other_nets_and_seeds(tmp_path, capsys
     saved = json.loads((first / "results.json").read_text())
     saved["setting"], saved["settings"]["epochs"] = "quick", 3
     (quick / "results.json").write_text(json.dumps(saved))
+    other = tmp_path / "recipe"  # a run of another study: its nets are not this study's
+    other.mkdir()
+    saved = json.loads((first / "results.json").read_text())
+    saved["results"] = {"lenet5": saved["results"]["all_cnn_c"]}
+    (other / "results.json").write_text(json.dumps(saved))
     for folders, message in (
         ([first, first], "all_cnn_c with seed 0 appears twice"),
         ([first, tmp_path / "missing"], "cannot read"),
         ([first, quick], "other settings"),
+        ([first, other], "holds 'lenet5', not one of this study's nets"),
     ):
         with pytest.raises(SystemExit) as raised:
             allconv_study.main(["--merge", *map(str, folders), "--out", str(tmp_path / "x")])
