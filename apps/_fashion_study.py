@@ -33,12 +33,40 @@ def load_fashion(train_count=None, test_count=None, image_size=32):
     return x_train, y_train, x_test, y_test
 
 
-def recipe_augmentation(seed=0):
+FILLS = {
+    # Keras's default: a translated image's empty border holds a mirror image of its edge, and
+    # shifts by fractions of a pixel blur it. The recipe of every documented run before --fill.
+    "reflect": dict(fill_mode="reflect", interpolation="bilinear"),
+    # Black where the image moved away, whole-pixel shifts: He et al.'s "pad with zeros and crop
+    # at random" for objects on a black background (no mirrored copy of a garment's edge).
+    "zeros": dict(fill_mode="constant", interpolation="nearest"),
+}
+
+
+def recipe_augmentation(seed=0, fill="reflect"):
     """The package's augmentation for Fashion-MNIST: small random translations (10%) and
-    horizontal flips (a mirrored garment is the same garment)."""
+    horizontal flips (a mirrored garment is the same garment); ``fill`` is one of ``FILLS``."""
     import kerasconv
 
-    return kerasconv.data.augmentation(flip=True, translate=0.1, seed=seed)
+    return kerasconv.data.augmentation(flip=True, translate=0.1, seed=seed, **FILLS[fill])
+
+
+def translations_text(settings):
+    """How a report names the recipe's translations for ``settings`` (``fill`` absent: reflect)."""
+    if settings.get("fill", "reflect") == "zeros":
+        return "random translations (10%, whole pixels, zero fill)"
+    return "random translations (10%, borders reflected)"
+
+
+def add_fill_argument(parser):
+    """``--fill reflect|zeros``: what the recipe's translations put where the image moved away."""
+    parser.add_argument(
+        "--fill",
+        choices=sorted(FILLS),
+        default=None,
+        help="the translations' empty border: reflect (Keras's default, mirrored edges, the "
+        "documented runs) or zeros (black, whole-pixel shifts: pad and crop)",
+    )
 
 
 def machine():
@@ -130,6 +158,8 @@ def main(
     for name in overrides:
         if getattr(args, name) is not None:
             settings[name] = getattr(args, name)
+    if settings.get("fill") == "reflect":
+        del settings["fill"]  # the default, recorded as the runs before --fill recorded it
     command = command_line(app, argv)
     started = time.time()
     if args.estimate and getattr(args, "merge", None):

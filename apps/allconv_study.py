@@ -58,6 +58,7 @@ SETTINGS = {
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="allconv_study", description=__doc__.splitlines()[0])
     fs.add_setting_arguments(parser, os.path.join("out", "allconv_study"))
+    fs.add_fill_argument(parser)
     parser.add_argument(
         "--models",
         default=",".join(VARIANTS),
@@ -106,7 +107,7 @@ def run(settings, seeds, data, variants=VARIANTS):
                 learning_rate=LEARNING_RATE,
                 weight_decay=5e-4,
                 schedule="cosine",
-                augment=fs.recipe_augmentation(seed),
+                augment=fs.recipe_augmentation(seed, settings.get("fill", "reflect")),
                 seed=seed,
                 verbose=0,
             )
@@ -166,7 +167,7 @@ def write_report(results, settings, setting, command, out, machine_line, wall):
         f"filters × {settings['width']} ({round(96 * settings['width'])}/"
         f"{round(192 * settings['width'])} instead of 96/192), {settings['epochs']} epoch(s), "
         f"batch {settings['batch']}, SGD momentum 0.9, learning rate {LEARNING_RATE} with a cosine "
-        f"schedule, weight decay 5e-4, translations and flips, dropout {settings['input_dropout']} "
+        f"schedule, weight decay 5e-4, {fs.translations_text(settings)} and flips, dropout {settings['input_dropout']} "
         f"on the input and {settings['dropout']} after each size reduction.",
         "",
         f"Command: `{command}`  ",
@@ -205,6 +206,7 @@ def main(argv=None):
         run=lambda settings, data: run(settings, args.seed_list, data, args.models),
         report=write_report,
         order=VARIANTS,
+        overrides=("epochs", "fill"),
     )
 
 

@@ -56,6 +56,7 @@ SETTINGS = {
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="loss_landscape", description=__doc__.splitlines()[0])
     fs.add_setting_arguments(parser, os.path.join("out", "loss_landscape"))
+    fs.add_fill_argument(parser)
     parser.add_argument("--epochs", type=int, default=None, help="override the setting's epochs")
     parser.add_argument("--width", type=int, default=None, help="first-stage filters (He: 16)")
     args = parser.parse_args(argv)
@@ -123,7 +124,7 @@ def train(model, settings, data, seed):
         learning_rate=LEARNING_RATE,
         weight_decay=5e-4,
         schedule="cosine",
-        augment=fs.recipe_augmentation(seed),
+        augment=fs.recipe_augmentation(seed, settings.get("fill", "reflect")),
         seed=seed,
         callbacks=[callback],
         verbose=0,
@@ -284,7 +285,8 @@ def write_report(results, surfaces, lines_, settings, setting, command, out, mac
         f"CIFAR nets of depth {' and '.join(map(str, settings['depths']))} with first-stage width "
         f"{width} ({width}/{2 * width}/{4 * width} filters; He et al.: 16/32/64), "
         f"{settings['epochs']} epoch(s), batch {settings['batch']}, SGD momentum 0.9, learning "
-        f"rate {LEARNING_RATE} with a cosine schedule, weight decay 5e-4, translations and flips. "
+        f"rate {LEARNING_RATE} with a cosine schedule, weight decay 5e-4, "
+        f"{fs.translations_text(settings)} and flips. "
         f"Surfaces: {settings['resolution']}×{settings['resolution']} grid over "
         f"[-{settings['range']}, {settings['range']}]², mean cross-entropy on the first "
         f"{settings['samples']} training images (no augmentation, batch norm in inference mode).",
@@ -347,7 +349,7 @@ def main(argv=None):
         run=lambda settings, data: run(settings, args.seed_list, data),
         # run returns (results, surfaces, lines): the report takes them in that order.
         report=lambda outputs, *rest: write_report(*outputs, *rest),
-        overrides=("epochs", "width"),
+        overrides=("epochs", "width", "fill"),
     )
 
 

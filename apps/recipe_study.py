@@ -81,6 +81,7 @@ def build(name, widths, seed):
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="recipe_study", description=__doc__.splitlines()[0])
     fs.add_setting_arguments(parser, os.path.join("out", "recipe_study"))
+    fs.add_fill_argument(parser)
     parser.add_argument(
         "--models", default=",".join(MODELS), help=f"comma-separated subset of {', '.join(MODELS)}"
     )
@@ -133,7 +134,7 @@ def run(settings, models, seeds, data):
                 learning_rate=LEARNING_RATES[name],
                 weight_decay=5e-4,
                 schedule="cosine",
-                augment=fs.recipe_augmentation(seed),
+                augment=fs.recipe_augmentation(seed, settings.get("fill", "reflect")),
                 seed=seed,
                 verbose=0,
             )
@@ -178,7 +179,7 @@ def write_report(results, settings, setting, command, out, machine_line, wall):
         "",
         f"Setting **{setting}**: {train_text} training and {test_text} test images at 32×32, "
         f"{settings['epochs']} epoch(s), batch {settings['batch']}; SGD momentum 0.9, cosine "
-        "schedule, weight decay 5e-4, random translations (10%) and horizontal flips.",
+        f"schedule, weight decay 5e-4, {fs.translations_text(settings)} and horizontal flips.",
         "",
         f"Command: `{command}`  ",
         f"Machine: {machine_line}; wall time {wall:.0f} s.",
@@ -220,6 +221,7 @@ def main(argv=None):
         report=write_report,
         estimate_sample=2048,
         order=MODELS,
+        overrides=("epochs", "fill"),
     )
 
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from kerasconv._validation import check_float
+from kerasconv._validation import check_choice, check_float
+
+FILL_MODES = ("reflect", "constant", "wrap", "nearest")
+INTERPOLATIONS = ("bilinear", "nearest")
 
 
 def fit_standardization(data, name="standardize"):
@@ -35,6 +38,8 @@ def augmentation(
     crop=None,
     seed=0,
     name="augmentation",
+    fill_mode="reflect",
+    interpolation="bilinear",
 ):
     """A ``keras.Sequential`` of random augmentations, active only in training.
 
@@ -45,21 +50,31 @@ def augmentation(
         rotate: fraction of a full turn for random rotations.
         crop: ``(height, width)`` for random crops (then the output is that size).
         seed: random seed.
+        fill_mode: what the translations, zooms and rotations put where the image moved away:
+            ``"reflect"`` (Keras's default: a mirror image of the border), ``"constant"`` (zeros,
+            black: for objects on a black background such as Fashion-MNIST and the digits, where a
+            reflection adds a mirrored copy of the object's edge), ``"wrap"`` or ``"nearest"``.
+        interpolation: ``"bilinear"`` (Keras's default: shifts by fractions of a pixel, which
+            blur) or ``"nearest"`` (whole-pixel shifts; with ``fill_mode="constant"`` a
+            translation is He et al.'s "pad with zeros, crop at random").
     """
     translate = check_float("translate", translate, 0.0, 1.0)
     zoom = check_float("zoom", zoom, 0.0, 1.0)
     rotate = check_float("rotate", rotate, 0.0, 1.0)
+    fill_mode = check_choice("fill_mode", fill_mode, FILL_MODES)
+    interpolation = check_choice("interpolation", interpolation, INTERPOLATIONS)
+    moves = dict(fill_mode=fill_mode, interpolation=interpolation, seed=seed)
     layers = []
     if flip:
         layers.append(keras.layers.RandomFlip("horizontal", seed=seed))
     if crop is not None:
         layers.append(keras.layers.RandomCrop(*crop, seed=seed))
     if translate:
-        layers.append(keras.layers.RandomTranslation(translate, translate, seed=seed))
+        layers.append(keras.layers.RandomTranslation(translate, translate, **moves))
     if zoom:
-        layers.append(keras.layers.RandomZoom(zoom, seed=seed))
+        layers.append(keras.layers.RandomZoom(zoom, **moves))
     if rotate:
-        layers.append(keras.layers.RandomRotation(rotate, seed=seed))
+        layers.append(keras.layers.RandomRotation(rotate, **moves))
     if not layers:
         raise ValueError("augmentation() was asked for no augmentation at all.")
     return keras.Sequential(layers, name=name)

@@ -76,6 +76,43 @@ def test_augmentation_changes_training_batches_only():
     np.testing.assert_allclose(np.asarray(layer(x, training=False)), x)
 
 
+def _zero_shift(image, dy, dx):
+    """``image`` moved by whole pixels, zeros where it moved away."""
+    out = np.zeros_like(image)
+    h, w = image.shape[:2]
+    out[max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = image[
+        max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)
+    ]
+    return out
+
+
+def _whole_pixel_shift(original, moved, reach=7):
+    """The ``(dy, dx)`` that turns ``original`` into ``moved`` with zero fill, or ``None``."""
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            if np.array_equal(_zero_shift(original, dy, dx), moved):
+                return dy, dx
+    return None
+
+
+def test_augmentation_zero_fill_is_pad_and_crop_and_reflect_is_not():
+    x = kerasconv.data.load_arrays("digits", "test", image_size=28)[0][:8]
+    zero = kerasconv.data.augmentation(
+        translate=0.2, fill_mode="constant", interpolation="nearest", seed=1
+    )
+    moved = np.asarray(zero(x, training=True))
+    shifts = [_whole_pixel_shift(a, b) for a, b in zip(x, moved)]
+    assert None not in shifts, shifts
+    assert any(s != (0, 0) for s in shifts), shifts
+    # Keras's default (reflect, bilinear) is no zero-filled whole-pixel shift of the image.
+    reflected = np.asarray(kerasconv.data.augmentation(translate=0.2, seed=1)(x, training=True))
+    assert sum(_whole_pixel_shift(a, b) is None for a, b in zip(x, reflected)) >= 6
+    with pytest.raises(ValueError, match="fill_mode must be one of"):
+        kerasconv.data.augmentation(fill_mode="black")
+    with pytest.raises(ValueError, match="interpolation must be one of"):
+        kerasconv.data.augmentation(interpolation="cubic")
+
+
 def test_standardization_is_fitted_on_the_data(digits_28):
     x_train = digits_28[0]
     layer = kerasconv.data.fit_standardization(x_train)
