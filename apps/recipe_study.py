@@ -2,7 +2,8 @@
 
 Issue 17, point 1. Each net is trained with ``kerasconv.training.train`` (SGD with momentum 0.9,
 cosine learning-rate schedule, decoupled weight decay 5e-4) and ``kerasconv.data.augmentation``
-(random translations of 10% and horizontal flips) on Fashion-MNIST at 32×32, and its test accuracy
+(random translations of 10% and horizontal flips; ``--fill zeros``: the translations whole-pixel
+with a black border instead of Keras's reflected one) on Fashion-MNIST at 32×32, and its test accuracy
 is set beside the Fashion-MNIST README's benchmark table and the issue's goals:
 
 * LeNet-5 (``lenet5``, modern): README anchor 2 conv + pooling 91.6%; goal ≥ 90%;
@@ -14,6 +15,7 @@ Run::
 
     python -m apps.recipe_study --full                    # the study (see --estimate)
     python -m apps.recipe_study --full --models lenet5     # one net of the full study
+    python -m apps.recipe_study --full --fill zeros        # pad-and-crop translations
     python -m apps.recipe_study --full --estimate          # time a few steps, print the estimate
     python -m apps.recipe_study --merge out/a out/b --out out/ab  # one report from earlier runs
     python -m apps.recipe_study                            # quick: 12,000 images, 3 epochs

@@ -20,9 +20,12 @@ def _table_rows(report, first_cell):
 
 
 def test_recipe_study_smoke(tmp_path):
-    assert recipe_study.main(["--smoke", "--out", str(tmp_path)]) == 0
+    # The zero-filled translations here; the other studies' smoke runs keep the default (reflect).
+    assert recipe_study.main(["--smoke", "--fill", "zeros", "--out", str(tmp_path)]) == 0
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
-    results = json.loads((tmp_path / "results.json").read_text())["results"]
+    saved = json.loads((tmp_path / "results.json").read_text())
+    results = saved["results"]
+    assert saved["settings"]["fill"] == "zeros" and "whole pixels, zero fill" in report
     assert list(results) == ["lenet5", "bn_cnn", "resnet20"]
     for name, runs in results.items():
         (entry,) = runs
@@ -73,6 +76,9 @@ def test_allconv_study_smoke(tmp_path):
         assert len(row) == 1 and f"| {entry['error']:.2f} |" in row[0]
         assert f"{allconv_study.PAPER_ERROR[variant]:.2f}" in row[0]
     assert "≈ 1.37 M" in report and "≈ 0.95 M" in report
+    # Without --fill: Keras's reflected borders, recorded as the runs before --fill recorded them.
+    assert "borders reflected" in report
+    assert "fill" not in json.loads((tmp_path / "results.json").read_text())["settings"]
     assert (tmp_path / "allconv_curves.png").stat().st_size > 5000
 
 
@@ -241,6 +247,7 @@ def test_mean_std_and_plus_minus():
     [
         (recipe_study, ["--models", "lenet5,vgg99"], "--models takes"),
         (recipe_study, ["--epochs", "0"], "--epochs must be >= 1"),
+        (recipe_study, ["--fill", "black"], "invalid choice: 'black'"),
         (batchnorm_study, ["--seeds", "0,x"], "--seeds must be distinct"),
         (allconv_study, ["--seeds", "1,1"], "--seeds must be distinct"),
         (allconv_study, ["--models", "all_cnn_c,all_cnn_c"], "--models takes distinct"),
