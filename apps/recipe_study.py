@@ -172,7 +172,8 @@ def write_report(results, settings, setting, command, out, machine_line, wall):
     plot.accuracy_curves(
         curves,
         path=os.path.join(out, figure),
-        title=f"Fashion-MNIST test accuracy per epoch ({setting} setting)",
+        title=f"Fashion-MNIST test accuracy per epoch ({setting} setting"
+        + (", zero-filled translations)" if settings.get("fill") == "zeros" else ")"),
     )
     train_text = f"{settings['train']:,}" if settings["train"] else "all 60,000"
     test_text = f"{settings['test']:,}" if settings["test"] else "all 10,000"
