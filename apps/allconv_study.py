@@ -167,8 +167,9 @@ def write_report(results, settings, setting, command, out, machine_line, wall):
         f"filters × {settings['width']} ({round(96 * settings['width'])}/"
         f"{round(192 * settings['width'])} instead of 96/192), {settings['epochs']} epoch(s), "
         f"batch {settings['batch']}, SGD momentum 0.9, learning rate {LEARNING_RATE} with a cosine "
-        f"schedule, weight decay 5e-4, {fs.translations_text(settings)} and flips, dropout {settings['input_dropout']} "
-        f"on the input and {settings['dropout']} after each size reduction.",
+        f"schedule, weight decay 5e-4, {fs.translations_text(settings)} and flips, dropout "
+        f"{settings['input_dropout']} on the input and {settings['dropout']} after each size "
+        "reduction.",
         "",
         f"Command: `{command}`  ",
         f"Machine: {machine_line}; wall time {wall:.0f} s.",

@@ -2,9 +2,9 @@
 
 Issue 17, point 1. Each net is trained with ``kerasconv.training.train`` (SGD with momentum 0.9,
 cosine learning-rate schedule, decoupled weight decay 5e-4) and ``kerasconv.data.augmentation``
-(random translations of 10% and horizontal flips; ``--fill zeros``: the translations whole-pixel
-with a black border instead of Keras's reflected one) on Fashion-MNIST at 32×32, and its test accuracy
-is set beside the Fashion-MNIST README's benchmark table and the issue's goals:
+(random translations of 10% and horizontal flips; ``--fill zeros``: the translations by whole
+pixels with a black border instead of Keras's reflected one) on Fashion-MNIST at 32×32, and its
+test accuracy is set beside the Fashion-MNIST README's benchmark table and the issue's goals:
 
 * LeNet-5 (``lenet5``, modern): README anchor 2 conv + pooling 91.6%; goal ≥ 90%;
 * a batch-norm CNN (``VGG(config="A", batch_norm=True)`` at ¼ width): anchor 2 conv + pooling +
