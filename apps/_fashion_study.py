@@ -36,26 +36,32 @@ def load_fashion(train_count=None, test_count=None, image_size=32):
 FILLS = {
     # Keras's default: a translated image's empty border holds a mirror image of its edge, and
     # shifts by fractions of a pixel blur it. The recipe of every documented run before --fill.
-    "reflect": dict(fill_mode="reflect", interpolation="bilinear"),
+    "reflect": (
+        dict(fill_mode="reflect", interpolation="bilinear"),
+        "random translations (10%, borders reflected)",
+    ),
     # Black where the image moved away, whole-pixel shifts: He et al.'s "pad with zeros and crop
     # at random" for objects on a black background (no mirrored copy of a garment's edge).
-    "zeros": dict(fill_mode="constant", interpolation="nearest"),
+    "zeros": (
+        dict(fill_mode="constant", interpolation="nearest"),
+        "random translations (10%, whole pixels, zero fill)",
+    ),
 }
 
 
-def recipe_augmentation(seed=0, fill="reflect"):
+def recipe_augmentation(seed, settings):
     """The package's augmentation for Fashion-MNIST: small random translations (10%) and
-    horizontal flips (a mirrored garment is the same garment); ``fill`` is one of ``FILLS``."""
+    horizontal flips (a mirrored garment is the same garment), with the border of
+    ``settings["fill"]`` (one of ``FILLS``; absent: reflect)."""
     import kerasconv
 
-    return kerasconv.data.augmentation(flip=True, translate=0.1, seed=seed, **FILLS[fill])
+    moves = FILLS[settings.get("fill", "reflect")][0]
+    return kerasconv.data.augmentation(flip=True, translate=0.1, seed=seed, **moves)
 
 
 def translations_text(settings):
     """How a report names the recipe's translations for ``settings`` (``fill`` absent: reflect)."""
-    if settings.get("fill", "reflect") == "zeros":
-        return "random translations (10%, whole pixels, zero fill)"
-    return "random translations (10%, borders reflected)"
+    return FILLS[settings.get("fill", "reflect")][1]
 
 
 def add_fill_argument(parser):

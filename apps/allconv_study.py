@@ -107,7 +107,7 @@ def run(settings, seeds, data, variants=VARIANTS):
                 learning_rate=LEARNING_RATE,
                 weight_decay=5e-4,
                 schedule="cosine",
-                augment=fs.recipe_augmentation(seed, settings.get("fill", "reflect")),
+                augment=fs.recipe_augmentation(seed, settings),
                 seed=seed,
                 verbose=0,
             )

@@ -124,7 +124,7 @@ def train(model, settings, data, seed):
         learning_rate=LEARNING_RATE,
         weight_decay=5e-4,
         schedule="cosine",
-        augment=fs.recipe_augmentation(seed, settings.get("fill", "reflect")),
+        augment=fs.recipe_augmentation(seed, settings),
         seed=seed,
         callbacks=[callback],
         verbose=0,

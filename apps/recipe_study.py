@@ -136,7 +136,7 @@ def run(settings, models, seeds, data):
                 learning_rate=LEARNING_RATES[name],
                 weight_decay=5e-4,
                 schedule="cosine",
-                augment=fs.recipe_augmentation(seed, settings.get("fill", "reflect")),
+                augment=fs.recipe_augmentation(seed, settings),
                 seed=seed,
                 verbose=0,
             )
